@@ -1,0 +1,178 @@
+/// The gateway's whole configuration: an immutable, validated snapshot.
+///
+/// Built by ``ConfigurationLoader`` from YAML; every value here has already been checked,
+/// so the data plane never has to validate again.
+public struct GatewayConfig: Sendable, Equatable {
+    /// Address of the plain-HTTP listener (`listen: 127.0.0.1:8080`).
+    public var listen: ListenAddress
+    /// Number of event-loop threads; `nil` means one per CPU core.
+    public var workers: Int?
+    /// How long in-flight requests may run after SIGTERM before connections are closed.
+    public var drainTimeout: Duration
+    /// Whether one JSON access-log line is written per request.
+    public var accessLog: Bool
+    /// Settings every service inherits unless it overrides them.
+    public var defaults: ServiceSettings
+    /// Services by their canonical name.
+    public var services: [String: ServiceConfig]
+    /// Alias name → canonical service name (every target exists in `services`).
+    public var aliases: [String: String]
+
+    public init(
+        listen: ListenAddress = ListenAddress(host: "127.0.0.1", port: 8080),
+        workers: Int? = nil,
+        drainTimeout: Duration = .seconds(30),
+        accessLog: Bool = true,
+        defaults: ServiceSettings = ServiceSettings(),
+        services: [String: ServiceConfig] = [:],
+        aliases: [String: String] = [:]
+    ) {
+        self.listen = listen
+        self.workers = workers
+        self.drainTimeout = drainTimeout
+        self.accessLog = accessLog
+        self.defaults = defaults
+        self.services = services
+        self.aliases = aliases
+    }
+}
+
+/// A host and port to listen on.
+public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+/// One upstream service: where it lives and how the gateway talks to it.
+public struct ServiceConfig: Sendable, Equatable {
+    /// Canonical name, as in `/api/{name}/…`.
+    public var name: String
+    /// Base URL of the upstream.
+    public var url: UpstreamURL
+    /// Effective settings: the defaults with this service's overrides applied.
+    public var settings: ServiceSettings
+
+    public init(name: String, url: UpstreamURL, settings: ServiceSettings = ServiceSettings()) {
+        self.name = name
+        self.url = url
+        self.settings = settings
+    }
+}
+
+/// An upstream base URL, split into the parts the pool and the path rewriter need.
+public struct UpstreamURL: Sendable, Hashable, CustomStringConvertible {
+    /// `http` (TLS upstreams come with the edge work).
+    public var scheme: String
+    /// Host name or IP literal, without brackets.
+    public var host: String
+    /// Port; the scheme's default when the URL has none.
+    public var port: Int
+    /// Path prefix prepended to every forwarded path; empty or starting with `/`, never ending with `/`.
+    public var basePath: String
+
+    public init(scheme: String = "http", host: String, port: Int, basePath: String = "") {
+        self.scheme = scheme
+        self.host = host
+        self.port = port
+        self.basePath = basePath
+    }
+
+    /// `host:port`, bracketing IPv6 literals, as used in a `Host` header or a `Location` comparison.
+    public var authority: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
+    public var description: String { "\(scheme)://\(authority)\(basePath)" }
+}
+
+/// Per-service behaviour; every key may be set under `defaults:` or on a service.
+public struct ServiceSettings: Sendable, Equatable {
+    public var timeouts: Timeouts
+    public var pool: Pool
+    public var retries: Retries
+    /// Responses slower than this are logged as warnings.
+    public var slowThreshold: Duration
+    /// Follow upstream 3xx redirects instead of passing them to the client.
+    public var followRedirects: Bool
+    /// Most redirects followed for one request when `followRedirects` is on.
+    public var maxRedirects: Int
+
+    public init(
+        timeouts: Timeouts = Timeouts(),
+        pool: Pool = Pool(),
+        retries: Retries = Retries(),
+        slowThreshold: Duration = .seconds(10),
+        followRedirects: Bool = false,
+        maxRedirects: Int = 5
+    ) {
+        self.timeouts = timeouts
+        self.pool = pool
+        self.retries = retries
+        self.slowThreshold = slowThreshold
+        self.followRedirects = followRedirects
+        self.maxRedirects = maxRedirects
+    }
+}
+
+extension ServiceSettings {
+    /// `timeouts:` — connect, response headers, and silence between body chunks.
+    public struct Timeouts: Sendable, Equatable {
+        /// Time allowed to establish a TCP connection (then 502).
+        public var connect: Duration
+        /// Time allowed from sending the request until the response head arrives (then 504).
+        public var response: Duration
+        /// Longest silence between body chunks in either direction.
+        public var idle: Duration
+
+        public init(connect: Duration = .seconds(10), response: Duration = .seconds(120), idle: Duration = .seconds(120)) {
+            self.connect = connect
+            self.response = response
+            self.idle = idle
+        }
+    }
+
+    /// `pool:` — the gateway's own keep-alive pool per endpoint.
+    public struct Pool: Sendable, Equatable {
+        /// Most connections to one endpoint, split evenly across event loops.
+        public var maxConnections: Int
+        /// Idle connections are closed after this; keep it below the upstream's keep-alive.
+        public var idleTimeout: Duration
+        /// Most requests waiting for a connection when the pool is full (then 503).
+        public var maxQueue: Int
+        /// Longest wait for a connection when the pool is full (then 503).
+        public var queueTimeout: Duration
+
+        public init(
+            maxConnections: Int = 50,
+            idleTimeout: Duration = .seconds(4),
+            maxQueue: Int = 256,
+            queueTimeout: Duration = .seconds(10)
+        ) {
+            self.maxConnections = maxConnections
+            self.idleTimeout = idleTimeout
+            self.maxQueue = maxQueue
+            self.queueTimeout = queueTimeout
+        }
+    }
+
+    /// `retries:` — how failed upstream attempts are repeated.
+    public struct Retries: Sendable, Equatable {
+        /// All tries counted, the first included (3 = two retries).
+        public var attempts: Int
+        /// Base delay before retrying a connect failure; doubles per retry, with jitter.
+        public var backoff: Duration
+        /// Request bodies up to this many bytes are kept for replay on a stale connection.
+        public var replayBuffer: Int
+
+        public init(attempts: Int = 3, backoff: Duration = .milliseconds(500), replayBuffer: Int = 64 * 1024) {
+            self.attempts = attempts
+            self.backoff = backoff
+            self.replayBuffer = replayBuffer
+        }
+    }
+}

@@ -1,0 +1,510 @@
+import GatewayConfiguration
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// One proxied request: leases an upstream connection on the client's event loop, streams the
+/// request body up and the response back with backpressure both ways, and applies the retry
+/// policy when an attempt fails (DESIGN §4–§6).
+///
+/// Lives on one event loop; every entry point is called from there.
+final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
+    private var client: ClientConnectionHandler?
+    private let loop: LoopContext
+    private let service: ServiceConfig
+    private let route: ServiceRoute
+    private let clientHead: HTTPRequestHead
+    let requestID: String
+    private let startTime: NIODeadline
+    private let policy: RetryPolicy
+
+    // Where the request goes; changes when a redirect is followed.
+    private var endpoint: UpstreamEndpoint
+    private var upstreamHead: HTTPRequestHead
+    private var redirectsFollowed = 0
+    /// The body is not sent again (a 303 turned the request into a GET).
+    private var bodyDropped = false
+
+    // The request body as it arrives from the client.
+    private var unsent = CircularBuffer<ByteBuffer>()
+    private var unsentBytes = 0
+    /// Every body part received, while their total stays within `retries.replayBuffer`.
+    private var replay: [ByteBuffer]? = []
+    private var replayBytes = 0
+    private var requestEnded = false
+    private var requestTrailers: HTTPHeaders?
+    private(set) var bytesIn = 0
+    private(set) var bytesOut = 0
+
+    // The current attempt.
+    private enum Phase { case leasing, backoff, exchanging, finished }
+    private var phase: Phase = .leasing
+    private var attempts = 0
+    private var pool: UpstreamPool?
+    private var connection: UpstreamConnection?
+    private var requestHeadWritten = false
+    private var requestFullySent = false
+    private var responseBytesReceived = false
+    private var responseHeadReceived = false
+    private var upstreamKeepAlive = false
+    private var followingRedirect: RedirectTarget?
+    private var clientResponseStarted = false
+    private var clientKeepAlive = true
+    private var status = 0
+    private var lastError: String?
+
+    private var responseTimer: Scheduled<Void>?
+    private var idleTimer: Scheduled<Void>?
+    private var backoffTimer: Scheduled<Void>?
+    private var lastActivity: NIODeadline
+
+    init(
+        client: ClientConnectionHandler,
+        loop: LoopContext,
+        service: ServiceConfig,
+        route: ServiceRoute,
+        clientHead: HTTPRequestHead,
+        upstreamHead: HTTPRequestHead,
+        requestID: String,
+        startTime: NIODeadline
+    ) {
+        self.client = client
+        self.loop = loop
+        self.service = service
+        self.route = route
+        self.clientHead = clientHead
+        self.upstreamHead = upstreamHead
+        self.requestID = requestID
+        self.startTime = startTime
+        self.lastActivity = startTime
+        self.endpoint = UpstreamEndpoint(service.url)
+        let retries = service.settings.retries
+        self.policy = RetryPolicy(maxAttempts: retries.attempts, backoff: retries.backoff)
+    }
+
+    private var settings: ServiceSettings { service.settings }
+
+    // MARK: driven by the client connection
+
+    /// Starts the first attempt.
+    func start() {
+        beginAttempt()
+    }
+
+    func clientSentBody(_ buffer: ByteBuffer) {
+        guard phase != .finished else { return }
+        let count = buffer.readableBytes
+        bytesIn += count
+        lastActivity = .now()
+        guard !bodyDropped else { return }
+        if replay != nil {
+            if replayBytes + count <= settings.retries.replayBuffer {
+                replay!.append(buffer)
+                replayBytes += count
+            } else {
+                replay = nil
+            }
+        }
+        if phase == .exchanging, let connection {
+            connection.write(.body(.byteBuffer(buffer)))
+        } else {
+            unsent.append(buffer)
+            unsentBytes += count
+            if unsentBytes > settings.retries.replayBuffer { client?.setRequestReadPaused(true) }
+        }
+    }
+
+    func clientSentEnd(_ trailers: HTTPHeaders?) {
+        requestEnded = true
+        requestTrailers = trailers
+        guard phase == .exchanging, let connection else { return }
+        sendRequestEnd(on: connection)
+        connection.flush()
+    }
+
+    func clientReadComplete() {
+        if phase == .exchanging { connection?.flush() }
+    }
+
+    func clientWritabilityChanged(isWritable: Bool) {
+        connection?.setReadPaused(!isWritable)
+    }
+
+    /// The client connection closed: abandon the upstream side, never pool it mid-message.
+    func clientClosed() {
+        guard phase != .finished else { return }
+        lastError = "client closed the connection"
+        if phase == .leasing { pool?.cancelLease(for: self) }
+        if let connection {
+            self.connection = nil
+            connection.close()
+            pool?.release(connection, reusable: false)
+        }
+        finish(status: 499)
+    }
+
+    // MARK: attempts
+
+    private func beginAttempt() {
+        attempts += 1
+        phase = .leasing
+        requestHeadWritten = false
+        requestFullySent = false
+        responseBytesReceived = false
+        responseHeadReceived = false
+        let pool = loop.pool(for: endpoint, settings: settings)
+        self.pool = pool
+        pool.lease(for: self)
+    }
+
+    func leaseSucceeded(_ connection: UpstreamConnection) {
+        guard phase == .leasing else {
+            pool?.release(connection, reusable: true)
+            return
+        }
+        phase = .exchanging
+        self.connection = connection
+        connection.beginRequest(delegate: self)
+        if let client, !client.isWritable { connection.setReadPaused(true) }
+        lastActivity = .now()
+        scheduleIdleCheck()
+        connection.write(.head(upstreamHead))
+        requestHeadWritten = true
+        while let part = unsent.popFirst() {
+            connection.write(.body(.byteBuffer(part)))
+        }
+        unsentBytes = 0
+        if requestEnded { sendRequestEnd(on: connection) }
+        connection.flush()
+        client?.setRequestReadPaused(!connection.isWritable)
+    }
+
+    func leaseFailed(_ failure: PoolLeaseFailure) {
+        guard phase == .leasing else { return }
+        switch failure {
+        case .connect(let error):
+            attemptFailed(.connect, detail: String(describing: error))
+        case .exhausted:
+            fail(.poolExhausted)
+        case .closed:
+            fail(.draining)
+        }
+    }
+
+    private func sendRequestEnd(on connection: UpstreamConnection) {
+        guard !requestFullySent else { return }
+        connection.write(.end(bodyDropped ? nil : requestTrailers))
+        requestFullySent = true
+        if !responseHeadReceived && responseTimer == nil {
+            let timeout = TimeAmount(settings.timeouts.response)
+            responseTimer = loop.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
+                responseTimer = nil
+                guard phase == .exchanging, !responseHeadReceived else { return }
+                attemptFailed(.responseTimeout, detail: "no response headers within \(settings.timeouts.response)")
+            }
+        }
+    }
+
+    private func attemptFailed(_ failure: RetryPolicy.Failure, detail: String) {
+        lastError = detail
+        cancelAttemptTimers()
+        let reused = connection?.isReused ?? false
+        if let connection {
+            self.connection = nil
+            connection.close()
+            pool?.release(connection, reusable: false)
+        }
+        let facts = RetryPolicy.Facts(
+            method: upstreamHead.method,
+            reusedConnection: reused,
+            requestBytesWritten: requestHeadWritten,
+            responseBytesReceived: responseBytesReceived,
+            clientBytesWritten: clientResponseStarted,
+            bodyReplayable: replay != nil || bodyDropped
+        )
+        switch policy.decide(failure, facts: facts, attemptsMade: attempts, jitter: loop.nextJitter()) {
+        case .retry(let reason, let delay):
+            loop.logger.debug(
+                "retrying upstream request",
+                metadata: ["requestId": "\(requestID)", "service": "\(service.name)", "reason": "\(reason.rawValue)"])
+            if requestHeadWritten, !bodyDropped, let replay {
+                unsent = CircularBuffer(replay)
+                unsentBytes = replayBytes
+            }
+            if delay == .zero {
+                beginAttempt()
+            } else {
+                phase = .backoff
+                backoffTimer = loop.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(delay)) { [self] in
+                    backoffTimer = nil
+                    if phase == .backoff { beginAttempt() }
+                }
+            }
+        case .giveUp:
+            if clientResponseStarted {
+                abortClient()
+                return
+            }
+            switch failure {
+            case .connect: fail(.connectFailed(detail))
+            case .responseTimeout: fail(.responseTimeout)
+            case .closedBeforeResponse, .protocolError: fail(.upstreamFailed(detail))
+            }
+        }
+    }
+
+    // MARK: upstream events
+
+    func upstreamReceived(_ part: HTTPClientResponsePart) {
+        guard phase == .exchanging else { return }
+        switch part {
+        case .head(let head):
+            responseBytesReceived = true
+            lastActivity = .now()
+            if head.status.code >= 100 && head.status.code < 200 && head.status.code != 101 {
+                relayInformational(head)
+                return
+            }
+            responseHeadReceived = true
+            responseTimer?.cancel()
+            responseTimer = nil
+            upstreamKeepAlive = head.isKeepAlive
+            if let redirect = redirectToFollow(head) {
+                lastRedirectStatus = Int(head.status.code)
+                followingRedirect = redirect
+                return
+            }
+            startClientResponse(head)
+        case .body(let buffer):
+            lastActivity = .now()
+            guard followingRedirect == nil, let client else { return }
+            bytesOut += buffer.readableBytes
+            client.writeResponse(.body(.byteBuffer(buffer)))
+            if !client.isWritable { connection?.setReadPaused(true) }
+        case .end(let trailers):
+            if let redirect = followingRedirect {
+                follow(redirect)
+            } else {
+                completeResponse(trailers: trailers)
+            }
+        }
+    }
+
+    func upstreamReadComplete() {
+        client?.flush()
+    }
+
+    func upstreamWritabilityChanged(isWritable: Bool) {
+        client?.setRequestReadPaused(!isWritable)
+    }
+
+    func upstreamClosed(error: (any Error)?) {
+        guard phase == .exchanging else { return }
+        let detail = error.map { String(describing: $0) } ?? "connection closed by upstream"
+        if responseHeadReceived && clientResponseStarted {
+            // The body was cut short: the client must see a broken connection, not a complete reply.
+            lastError = detail
+            if let connection {
+                self.connection = nil
+                pool?.release(connection, reusable: false)
+            }
+            abortClient()
+            return
+        }
+        let failure: RetryPolicy.Failure = error is HTTPParserError ? .protocolError : .closedBeforeResponse
+        attemptFailed(responseHeadReceived ? .protocolError : failure, detail: detail)
+    }
+
+    // MARK: response relay
+
+    private func relayInformational(_ head: HTTPResponseHead) {
+        // 100 answers an `Expect` the gateway already handled; others (103) go to HTTP/1.1 clients.
+        guard head.status != .continue, clientHead.version == .http1_1, let client, !clientResponseStarted else { return }
+        var headers = head.headers
+        HopByHopHeaders.remove(from: &headers)
+        client.writeResponse(.head(HTTPResponseHead(version: clientHead.version, status: head.status, headers: headers)))
+    }
+
+    private func startClientResponse(_ upstream: HTTPResponseHead) {
+        guard let client else { return }
+        status = Int(upstream.status.code)
+        clientKeepAlive = client.canKeepAlive(clientHead) && requestEnded && !loop.draining
+        let hasLength = upstream.headers.contains(name: "content-length")
+        let isChunked = upstream.headers[canonicalForm: "transfer-encoding"].last?.lowercased() == "chunked"
+        let mayHaveBody = HeaderRewriter.responseMayHaveBody(method: clientHead.method, status: upstream.status)
+        if mayHaveBody && (isChunked || !hasLength) && clientHead.version == .http1_0 {
+            clientKeepAlive = false  // an HTTP/1.0 client learns the end of an unsized body from the close
+        }
+        let head = HeaderRewriter.clientResponseHead(
+            from: upstream,
+            clientVersion: clientHead.version,
+            requestID: requestID,
+            location: LocationRewriter(upstream: service.url, publicPrefix: route.publicPrefix),
+            keepAlive: clientKeepAlive
+        )
+        clientResponseStarted = true
+        client.writeResponse(.head(head))
+    }
+
+    private func completeResponse(trailers: HTTPHeaders?) {
+        guard let client else { return }
+        client.writeResponse(.end(trailers))
+        client.flush()
+        if let connection {
+            self.connection = nil
+            pool?.release(connection, reusable: upstreamKeepAlive && requestFullySent)
+        }
+        finish(status: status)
+    }
+
+    // MARK: redirects
+
+    private func redirectToFollow(_ head: HTTPResponseHead) -> RedirectTarget? {
+        guard settings.followRedirects, RedirectTarget.isRedirect(head.status),
+            let location = head.headers.first(name: "location"),
+            let target = RedirectTarget(location: location, relativeTo: endpoint)
+        else { return nil }
+        guard redirectsFollowed < settings.maxRedirects else {
+            lastError = "more than \(settings.maxRedirects) redirects"
+            return nil
+        }
+        let keepsMethod = head.status.code == 307 || head.status.code == 308
+        if keepsMethod && !bodyDropped && (replay == nil || !requestEnded) && upstreamHead.method != .GET
+            && upstreamHead.method != .HEAD
+        {
+            return nil  // the body cannot be sent again: let the client follow it
+        }
+        return target
+    }
+
+    private func follow(_ redirect: RedirectTarget) {
+        followingRedirect = nil
+        cancelAttemptTimers()
+        if let connection {
+            self.connection = nil
+            pool?.release(connection, reusable: upstreamKeepAlive && requestFullySent)
+        }
+        redirectsFollowed += 1
+        let status = lastRedirectStatus
+        var head = upstreamHead
+        head.uri = redirect.target
+        head.headers.replaceOrAdd(name: "host", value: redirect.endpoint.authority)
+        let changesToGet = status == 303 || ((status == 301 || status == 302) && head.method == .POST)
+        if changesToGet && head.method != .HEAD {
+            head.method = .GET
+            head.headers.remove(name: "content-length")
+            head.headers.remove(name: "transfer-encoding")
+            head.headers.remove(name: "content-type")
+            bodyDropped = true
+            unsent.removeAll()
+            unsentBytes = 0
+            client?.setRequestReadPaused(false)
+        } else if !bodyDropped, let replay {
+            unsent = CircularBuffer(replay)
+            unsentBytes = replayBytes
+        }
+        upstreamHead = head
+        endpoint = redirect.endpoint
+        attempts = 0
+        beginAttempt()
+    }
+
+    private var lastRedirectStatus = 0
+
+    // MARK: timers
+
+    private func scheduleIdleCheck() {
+        idleTimer?.cancel()
+        let idle = TimeAmount(settings.timeouts.idle)
+        idleTimer = loop.eventLoop.assumeIsolated().scheduleTask(deadline: lastActivity + idle) { [self] in
+            idleTimer = nil
+            guard phase == .exchanging else { return }
+            let waitingForHead = requestFullySent && !responseHeadReceived
+            if !waitingForHead && NIODeadline.now() - lastActivity >= idle {
+                if clientResponseStarted {
+                    lastError = "idle for \(settings.timeouts.idle) while streaming"
+                    if let connection {
+                        self.connection = nil
+                        connection.close()
+                        pool?.release(connection, reusable: false)
+                    }
+                    abortClient()
+                } else {
+                    lastError = "idle for \(settings.timeouts.idle)"
+                    if let connection {
+                        self.connection = nil
+                        connection.close()
+                        pool?.release(connection, reusable: false)
+                    }
+                    fail(.idleTimeout)
+                }
+                return
+            }
+            if waitingForHead { lastActivity = .now() }
+            scheduleIdleCheck()
+        }
+    }
+
+    private func cancelAttemptTimers() {
+        responseTimer?.cancel()
+        responseTimer = nil
+        idleTimer?.cancel()
+        idleTimer = nil
+    }
+
+    // MARK: endings
+
+    /// Answers with the gateway's own JSON error (nothing of the response was sent yet).
+    private func fail(_ error: GatewayError) {
+        guard phase != .finished else { return }
+        cancelAttemptTimers()
+        if let connection {
+            self.connection = nil
+            connection.close()
+            pool?.release(connection, reusable: false)
+        }
+        if lastError == nil { lastError = error.message }
+        status = Int(error.status.code)
+        client?.sendError(error, service: service.name, requestID: requestID, requestHead: clientHead, requestEnded: requestEnded)
+        finish(status: status, notifyClient: false)
+    }
+
+    /// The response cannot be completed: close the client connection so the truncation shows.
+    private func abortClient() {
+        cancelAttemptTimers()
+        client?.abortConnection()
+        finish(status: status == 0 ? 502 : status)
+    }
+
+    private func finish(status: Int, notifyClient: Bool = true) {
+        guard phase != .finished else { return }
+        phase = .finished
+        cancelAttemptTimers()
+        backoffTimer?.cancel()
+        backoffTimer = nil
+        let duration = Double((NIODeadline.now() - startTime).nanoseconds) / 1e9
+        if let accessLog = loop.accessLog {
+            accessLog.write(
+                AccessLogEntry(
+                    requestID: requestID, method: clientHead.method.rawValue,
+                    path: RequestTarget.pathOnly(clientHead.uri), service: service.name, status: status,
+                    attempts: attempts, bytesIn: bytesIn, bytesOut: bytesOut, durationSeconds: duration,
+                    upstream: endpoint.description, error: lastError
+                ).render())
+        }
+        if duration >= Double(settings.slowThreshold.components.seconds)
+            + Double(settings.slowThreshold.components.attoseconds) / 1e18
+        {
+            loop.logger.warning(
+                "slow response",
+                metadata: [
+                    "requestId": "\(requestID)", "service": "\(service.name)", "status": "\(status)",
+                    "durationMs": "\(Int(duration * 1000))", "thresholdMs": "\(settings.slowThreshold)",
+                    "path": "\(RequestTarget.pathOnly(clientHead.uri))",
+                ])
+        }
+        let client = self.client
+        self.client = nil
+        if notifyClient { client?.exchangeFinished(keepAlive: clientKeepAlive) }
+    }
+}

@@ -1,0 +1,395 @@
+import GatewayConfiguration
+import NIOCore
+import NIOHTTP1
+
+/// The last handler of a client connection: orders requests (pipelining included), answers
+/// built-in endpoints and errors, and hands proxied requests to a ``ProxyExchange``.
+///
+/// NIO's pipelining helper is not used: it stops reading while a response is pending, which
+/// costs two `epoll_ctl` calls per request (DESIGN §10). Instead parts of a pipelined request
+/// wait in `queued`, and reading pauses only while something is queued or the upstream is full.
+final class ClientConnectionHandler: ChannelDuplexHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let loop: LoopContext
+    private let idleTimeout: TimeAmount
+    private var context: ChannelHandlerContext?
+    private var clientAddress: String?
+
+    private var exchange: ProxyExchange?
+    /// The current request's end has not arrived yet.
+    private var requestOpen = false
+    /// The current request's response has not been completed yet.
+    private var responseOpen = false
+    /// A final response head went out for the current request.
+    private var responseHeadWritten = false
+    /// A reply to send once the (bodyless) request has ended.
+    private var deferredReply: (() -> Void)?
+    private var queued = CircularBuffer<HTTPServerRequestPart>()
+    private var readPausedByExchange = false
+    private var pendingRead = false
+    private var closeAfterResponse = false
+    private var inputClosed = false
+    private var isClosing = false
+    private var idleTimer: Scheduled<Void>?
+
+    // Facts about the current request, for local replies and logs.
+    private var currentHead: HTTPRequestHead?
+    private var currentRequestID = ""
+    private var currentStart = NIODeadline.uptimeNanoseconds(0)
+
+    init(loop: LoopContext, idleTimeout: TimeAmount) {
+        self.loop = loop
+        self.idleTimeout = idleTimeout
+    }
+
+    // MARK: lifecycle
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if let address = context.channel.remoteAddress { clientAddress = address.ipAddress }
+        loop.register(self)
+        armIdleTimer()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        isClosing = true
+        idleTimer?.cancel()
+        idleTimer = nil
+        queued.removeAll()
+        if let exchange {
+            exchange.clientClosed()
+        }
+        if responseOpen { endResponseBookkeeping() }
+        loop.unregister(self)
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    /// Closes now if no request is in progress; otherwise after the current response (drain).
+    func closeIfIdle() {
+        if !requestOpen && !responseOpen {
+            closeNow()
+        } else {
+            closeAfterResponse = true
+        }
+    }
+
+    func closeNow() {
+        guard !isClosing, let context else { return }
+        isClosing = true
+        context.close(promise: nil)
+    }
+
+    // MARK: inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !isClosing else { return }
+        let part = unwrapInboundIn(data)
+        if !queued.isEmpty || (responseOpen && !requestOpen) {
+            queued.append(part)  // a pipelined request waits for the response before it
+            return
+        }
+        handle(part)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        exchange?.clientReadComplete()
+        context.fireChannelReadComplete()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        exchange?.clientWritabilityChanged(isWritable: context.channel.isWritable)
+        context.fireChannelWritabilityChanged()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case ChannelEvent.inputClosed = event {
+            // A half-closed client still gets its answers; the connection closes after them.
+            inputClosed = true
+            if isClosing {
+                context.close(promise: nil)  // a lingering close is over: the client finished sending
+                return
+            }
+            if !requestOpen && !responseOpen && queued.isEmpty { closeNow() }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard !isClosing else { return }
+        if error is HTTPParserError, !responseHeadWritten {
+            exchange?.clientClosed()
+            exchange = nil
+            if !requestOpen && !responseOpen { beginRequestBookkeeping(head: nil) }
+            requestOpen = false
+            writeLocalReply(
+                error: .badRequest("malformed HTTP request: \(error)"), service: nil, keepAlive: false)
+            return
+        }
+        closeNow()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if readPausedByExchange || !queued.isEmpty {
+            pendingRead = true
+        } else {
+            context.read()
+        }
+    }
+
+    // MARK: request handling
+
+    private func handle(_ part: HTTPServerRequestPart) {
+        switch part {
+        case .head(let head):
+            startRequest(head)
+        case .body(let buffer):
+            exchange?.clientSentBody(buffer)
+        case .end(let trailers):
+            requestOpen = false
+            if let exchange {
+                exchange.clientSentEnd(trailers)
+            } else if let reply = deferredReply {
+                deferredReply = nil
+                reply()
+            } else if !responseOpen {
+                requestCycleFinished(keepAlive: !closeAfterResponse)
+            }
+        }
+    }
+
+    private func beginRequestBookkeeping(head: HTTPRequestHead?) {
+        idleTimer?.cancel()
+        idleTimer = nil
+        requestOpen = true
+        responseOpen = true
+        responseHeadWritten = false
+        currentHead = head
+        currentStart = .now()
+        loop.activeRequests += 1
+        if let head, let given = head.headers.first(name: "x-request-id"), RequestIDGenerator.isAcceptable(given) {
+            currentRequestID = given
+        } else {
+            currentRequestID = loop.requestIDs.next()
+        }
+    }
+
+    private func startRequest(_ head: HTTPRequestHead) {
+        beginRequestBookkeeping(head: head)
+        let framing: RequestFraming
+        switch RequestFraming.of(head) {
+        case .success(let value):
+            framing = value
+        case .failure(let problem):
+            writeLocalReply(error: .badRequest("invalid request framing: \(problem)"), service: nil, keepAlive: false)
+            return
+        }
+        switch loop.routes.route(uri: head.uri) {
+        case .builtin(let endpoint):
+            guard head.method == .GET || head.method == .HEAD else {
+                replyAfterBody(framing) { $0.writeLocalReply(error: .methodNotAllowed, service: nil, keepAlive: true) }
+                return
+            }
+            let (status, body) = BuiltinReply.reply(for: endpoint, draining: loop.draining)
+            replyAfterBody(framing) { $0.writeLocalReply(status: status, json: body, service: nil, keepAlive: true) }
+        case .service(let route):
+            startExchange(head: head, route: route, framing: framing)
+        case .unknownService(let name):
+            replyAfterBody(framing) { $0.writeLocalReply(error: .unknownService(name), service: name, keepAlive: true) }
+        case .notFound:
+            replyAfterBody(framing) { $0.writeLocalReply(error: .notFound, service: nil, keepAlive: true) }
+        }
+    }
+
+    /// Local replies wait for the end of a bodyless request (so keep-alive survives); a request
+    /// with a body is answered at once and the connection closes instead of reading the body.
+    private func replyAfterBody(_ framing: RequestFraming, _ reply: @escaping (ClientConnectionHandler) -> Void) {
+        if framing.hasBody {
+            reply(self)
+        } else {
+            deferredReply = { [unowned self] in reply(self) }
+        }
+    }
+
+    private func startExchange(head: HTTPRequestHead, route: ServiceRoute, framing: RequestFraming) {
+        let service = loop.routes.services[route.serviceIndex]
+        if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+            if head.version == .http1_1 {
+                context?.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+            }
+        }
+        var forwarded = head
+        forwarded.headers.remove(name: "expect")
+        let upstreamHead = HeaderRewriter.upstreamRequestHead(
+            from: forwarded,
+            target: route.upstreamTarget,
+            upstreamAuthority: service.url.authority,
+            framing: framing,
+            facts: .init(address: clientAddress, scheme: "http", requestID: currentRequestID)
+        )
+        let exchange = ProxyExchange(
+            client: self, loop: loop, service: service, route: route, clientHead: head,
+            upstreamHead: upstreamHead, requestID: currentRequestID, startTime: currentStart)
+        self.exchange = exchange
+        exchange.start()
+    }
+
+    // MARK: used by the exchange
+
+    var isWritable: Bool { context?.channel.isWritable ?? false }
+
+    /// Whether this request's response may keep the connection open.
+    func canKeepAlive(_ head: HTTPRequestHead) -> Bool {
+        head.isKeepAlive && !closeAfterResponse && !inputClosed && !loop.draining
+    }
+
+    func writeResponse(_ part: HTTPServerResponsePart) {
+        guard let context, !isClosing else { return }
+        if case .head(let head) = part, head.status.code >= 200 || head.status.code == 101 {
+            responseHeadWritten = true
+        }
+        context.write(wrapOutboundOut(part), promise: nil)
+    }
+
+    func flush() {
+        context?.flush()
+    }
+
+    func setRequestReadPaused(_ paused: Bool) {
+        readPausedByExchange = paused
+        if !paused { resumeReadingIfPossible() }
+    }
+
+    /// The exchange wrote the whole response.
+    func exchangeFinished(keepAlive: Bool) {
+        exchange = nil
+        requestCycleFinished(keepAlive: keepAlive)
+    }
+
+    /// The response was cut short: close the connection so the client sees the truncation.
+    func abortConnection() {
+        exchange = nil
+        endResponseBookkeeping()
+        closeNow()
+    }
+
+    /// Answers with the gateway's JSON error for a request the exchange could not complete.
+    func sendError(_ error: GatewayError, service: String?, requestID: String, requestHead: HTTPRequestHead, requestEnded: Bool) {
+        exchange = nil
+        writeLocalReply(error: error, service: service, keepAlive: requestEnded, logged: true)
+    }
+
+    // MARK: replies and the end of a request
+
+    private func writeLocalReply(error: GatewayError, service: String?, keepAlive: Bool, logged: Bool = false) {
+        let body = ErrorReply.body(error: error, service: service, requestID: currentRequestID, allocator: context?.channel.allocator ?? ByteBufferAllocator())
+        writeLocalReply(status: error.status, body: body, service: service, keepAlive: keepAlive, error: logged ? nil : error)
+    }
+
+    private func writeLocalReply(status: HTTPResponseStatus, json: String, service: String?, keepAlive: Bool) {
+        let body = (context?.channel.allocator ?? ByteBufferAllocator()).buffer(string: json)
+        writeLocalReply(status: status, body: body, service: service, keepAlive: keepAlive, error: nil)
+    }
+
+    private func writeLocalReply(status: HTTPResponseStatus, body: ByteBuffer, service: String?, keepAlive: Bool, error: GatewayError?) {
+        guard let context, !isClosing else { return }
+        let version = currentHead?.version ?? .http1_1
+        let keep = keepAlive && !requestOpen && (currentHead.map(canKeepAlive) ?? false)
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(5)
+        headers.add(name: "content-type", value: "application/json")
+        headers.add(name: "content-length", value: String(body.readableBytes))
+        headers.add(name: "x-request-id", value: currentRequestID)
+        if status == .serviceUnavailable { headers.add(name: "retry-after", value: "1") }
+        if !keep {
+            headers.add(name: "connection", value: "close")
+        } else if version == .http1_0 {
+            headers.add(name: "connection", value: "keep-alive")
+        }
+        responseHeadWritten = true
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))), promise: nil)
+        if currentHead?.method != .HEAD {
+            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        }
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        if let error, let accessLog = loop.accessLog {
+            let head = currentHead
+            accessLog.write(
+                AccessLogEntry(
+                    requestID: currentRequestID, method: head?.method.rawValue ?? "-",
+                    path: head.map { RequestTarget.pathOnly($0.uri) } ?? "-", service: service,
+                    status: Int(status.code), attempts: 0, bytesIn: 0, bytesOut: body.readableBytes,
+                    durationSeconds: Double((NIODeadline.now() - currentStart).nanoseconds) / 1e9,
+                    upstream: nil, error: error.code
+                ).render())
+        }
+        requestCycleFinished(keepAlive: keep)
+    }
+
+    private func endResponseBookkeeping() {
+        guard responseOpen else { return }
+        responseOpen = false
+        loop.activeRequests -= 1
+    }
+
+    /// The response is complete; continue with the next request, or close.
+    private func requestCycleFinished(keepAlive: Bool) {
+        endResponseBookkeeping()
+        readPausedByExchange = false
+        deferredReply = nil
+        guard let context, !isClosing else { return }
+        if !keepAlive || requestOpen {
+            // Closing: with the request body still arriving, shut our side first and let the
+            // client's remaining bytes drain, so it reads the answer instead of a reset.
+            closeAfterResponse = true
+            isClosing = true
+            if requestOpen {
+                context.close(mode: .output, promise: nil)
+                context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(2)) { [weak self] in
+                    guard let self else { return }
+                    self.context?.close(promise: nil)
+                }
+                pendingRead = false
+                context.read()
+            } else {
+                context.close(promise: nil)
+            }
+            return
+        }
+        if closeAfterResponse || (inputClosed && queued.isEmpty) {
+            closeNow()
+            return
+        }
+        while let part = queued.popFirst() {
+            handle(part)
+            if isClosing { return }
+            if responseOpen && !requestOpen { break }  // the next pipelined request waits again
+        }
+        if !responseOpen && !requestOpen {
+            if inputClosed { return closeNow() }
+            armIdleTimer()
+        }
+        resumeReadingIfPossible()
+    }
+
+    private func resumeReadingIfPossible() {
+        guard pendingRead, !readPausedByExchange, queued.isEmpty, let context else { return }
+        pendingRead = false
+        context.read()
+    }
+
+    private func armIdleTimer() {
+        idleTimer?.cancel()
+        idleTimer = context?.eventLoop.assumeIsolated().scheduleTask(in: idleTimeout) { [weak self] in
+            guard let self, !self.requestOpen, !self.responseOpen else { return }
+            self.closeNow()
+        }
+    }
+}

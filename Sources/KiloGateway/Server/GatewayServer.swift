@@ -1,0 +1,184 @@
+import GatewayConfiguration
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+
+/// The gateway: a listener, one ``LoopContext`` per event loop, and a graceful drain.
+///
+/// Use it directly (`start()`, `shutdown()`) in tests, or run it as a swift-service-lifecycle
+/// `Service`, which drains on SIGTERM/SIGINT.
+public final class GatewayServer: Sendable {
+    /// Options that are not part of the YAML configuration.
+    public struct Options: Sendable {
+        /// Keep-alive idle timeout for client connections.
+        public var clientIdleTimeout: Duration
+        public init(clientIdleTimeout: Duration = .seconds(75)) {
+            self.clientIdleTimeout = clientIdleTimeout
+        }
+    }
+
+    private let config: GatewayConfig
+    private let logger: Logger
+    private let group: any EventLoopGroup
+    private let ownsGroup: Bool
+    private let loops: LoopContexts
+    private let options: Options
+    private let state = NIOLockedValueBox(State())
+
+    private struct State {
+        var channel: (any Channel)?
+        var shutdownStarted = false
+    }
+
+    /// Creates a server; nothing listens until `start()`.
+    /// - Parameters:
+    ///   - eventLoopGroup: a group to run on; by default one is created with `config.workers` threads
+    ///     (one per core when unset) and shut down with the server.
+    ///   - accessLog: where access-log lines go; `nil` turns them off regardless of `config.accessLog`.
+    public init(
+        config: GatewayConfig,
+        logger: Logger,
+        accessLog: AccessLog? = AccessLog.standardOutput,
+        eventLoopGroup: (any EventLoopGroup)? = nil,
+        options: Options = Options()
+    ) {
+        self.config = config
+        self.logger = logger
+        self.options = options
+        if let eventLoopGroup {
+            self.group = eventLoopGroup
+            self.ownsGroup = false
+        } else {
+            self.group = MultiThreadedEventLoopGroup(numberOfThreads: config.workers ?? System.coreCount)
+            self.ownsGroup = true
+        }
+        let routes = RouteTable(config: config)
+        let eventLoops = Array(group.makeIterator())
+        var contexts: [ObjectIdentifier: LoopContext] = [:]
+        for loop in eventLoops {
+            contexts[ObjectIdentifier(loop)] = LoopContext(
+                eventLoop: loop, routes: routes, loopCount: eventLoops.count, logger: logger,
+                accessLog: config.accessLog ? accessLog : nil)
+        }
+        self.loops = LoopContexts(byLoop: contexts)
+    }
+
+    /// The bound address once started (with the real port when the config said port 0).
+    public var localAddress: SocketAddress? {
+        state.withLockedValue { $0.channel?.localAddress }
+    }
+
+    /// Binds the listener.
+    public func start() async throws {
+        let loops = self.loops
+        let idleTimeout = TimeAmount(options.clientIdleTimeout)
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    guard let loop = loops.context(for: channel.eventLoop) else {
+                        throw ChannelError.ioOnClosedChannel
+                    }
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+                        withPipeliningAssistance: false,
+                        withErrorHandling: false
+                    )
+                    try channel.pipeline.syncOperations.addHandler(
+                        ClientConnectionHandler(loop: loop, idleTimeout: idleTimeout))
+                }
+            }
+        let channel = try await bootstrap.bind(host: config.listen.host, port: config.listen.port).get()
+        state.withLockedValue { $0.channel = channel }
+        logger.info(
+            "kilo-gateway listening",
+            metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")", "services": "\(config.services.count)"])
+    }
+
+    /// Stops accepting, lets in-flight requests finish for up to `drainTimeout`, then closes
+    /// every connection and upstream pool.
+    public func shutdown(drainTimeout: Duration? = nil) async {
+        let (channel, alreadyStarted) = state.withLockedValue { state -> ((any Channel)?, Bool) in
+            defer { state.shutdownStarted = true }
+            return (state.channel, state.shutdownStarted)
+        }
+        guard !alreadyStarted else { return }
+        let timeout = drainTimeout ?? config.drainTimeout
+        try? await channel?.close()
+        await loops.forEach { $0.beginDrain() }
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let active = await loops.sum { $0.activeRequests }
+            if active == 0 { break }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        let remaining = await loops.sum { $0.activeRequests }
+        if remaining > 0 {
+            logger.warning("drain timeout reached; closing in-flight requests", metadata: ["requests": "\(remaining)"])
+        }
+        await loops.forEach { $0.closeEverything() }
+        if ownsGroup { try? await group.shutdownGracefully() }
+        logger.info("kilo-gateway stopped")
+    }
+
+    /// Requests in flight across all event loops (for tests and the drain).
+    public func activeRequestCount() async -> Int {
+        await loops.sum { $0.activeRequests }
+    }
+
+    /// Open upstream connections across all pools (for tests).
+    public func upstreamConnectionCount() async -> Int {
+        await loops.sum { $0.upstreamConnectionCount }
+    }
+}
+
+extension GatewayServer: Service {
+    /// Serves until graceful shutdown is requested (SIGTERM/SIGINT through the service group), then drains.
+    public func run() async throws {
+        try await start()
+        try? await gracefulShutdown()
+        await shutdown()
+    }
+}
+
+/// The per-loop contexts. Each context is only ever touched on its own event loop: other
+/// threads reach it by submitting work there, which is what makes the `@unchecked` true.
+final class LoopContexts: @unchecked Sendable {
+    private let byLoop: [ObjectIdentifier: LoopContext]
+
+    init(byLoop: [ObjectIdentifier: LoopContext]) {
+        self.byLoop = byLoop
+    }
+
+    /// The context of the loop the caller runs on.
+    func context(for eventLoop: any EventLoop) -> LoopContext? {
+        byLoop[ObjectIdentifier(eventLoop)]
+    }
+
+    func forEach(_ body: @escaping @Sendable (LoopContext) -> Void) async {
+        for context in byLoop.values {
+            let box = UnsafeTransfer(context)
+            try? await context.eventLoop.submit { body(box.value) }.get()
+        }
+    }
+
+    func sum(_ body: @escaping @Sendable (LoopContext) -> Int) async -> Int {
+        var total = 0
+        for context in byLoop.values {
+            let box = UnsafeTransfer(context)
+            total += (try? await context.eventLoop.submit { body(box.value) }.get()) ?? 0
+        }
+        return total
+    }
+}
+
+/// Carries a loop-confined object to its own loop inside a `@Sendable` closure.
+struct UnsafeTransfer<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}

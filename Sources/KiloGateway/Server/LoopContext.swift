@@ -1,0 +1,70 @@
+import GatewayConfiguration
+import Logging
+import NIOCore
+
+/// Everything the request path needs on one event loop, touched only from that loop.
+///
+/// One per event loop, so pools, counters and the id generator need no locks; the server
+/// reaches it from other threads only by submitting work to its loop.
+final class LoopContext {
+    let eventLoop: any EventLoop
+    let logger: Logger
+    let accessLog: AccessLog?
+    /// How many event loops share the configured pool limits.
+    let loopCount: Int
+    var routes: RouteTable
+    var requestIDs = RequestIDGenerator()
+    var jitter = RequestIDGenerator()
+    private var pools: [UpstreamEndpoint: UpstreamPool] = [:]
+    private(set) var clients: [ObjectIdentifier: ClientConnectionHandler] = [:]
+    /// Requests between head received and response finished.
+    var activeRequests = 0
+    /// Set when the server drains: keep-alive ends after the current response.
+    var draining = false
+
+    init(eventLoop: any EventLoop, routes: RouteTable, loopCount: Int, logger: Logger, accessLog: AccessLog?) {
+        self.eventLoop = eventLoop
+        self.routes = routes
+        self.loopCount = loopCount
+        self.logger = logger
+        self.accessLog = accessLog
+    }
+
+    /// The pool for an endpoint, created on first use with the service's settings.
+    func pool(for endpoint: UpstreamEndpoint, settings: ServiceSettings) -> UpstreamPool {
+        if let pool = pools[endpoint] { return pool }
+        let pool = UpstreamPool(
+            endpoint: endpoint, eventLoop: eventLoop, pool: settings.pool,
+            connectTimeout: settings.timeouts.connect, shareOfLimit: loopCount)
+        pools[endpoint] = pool
+        return pool
+    }
+
+    /// A number in 0..<1 for retry jitter.
+    func nextJitter() -> Double {
+        Double(UInt64(jitter.nextWord() >> 11)) / Double(1 << 53)
+    }
+
+    func register(_ client: ClientConnectionHandler) {
+        clients[ObjectIdentifier(client)] = client
+    }
+
+    func unregister(_ client: ClientConnectionHandler) {
+        clients[ObjectIdentifier(client)] = nil
+    }
+
+    /// Starts draining: idle client connections close now, busy ones after their response.
+    func beginDrain() {
+        draining = true
+        for client in clients.values { client.closeIfIdle() }
+    }
+
+    /// Closes every client connection and upstream pool (end of drain).
+    func closeEverything() {
+        for client in clients.values { client.closeNow() }
+        for pool in pools.values { pool.shutdown() }
+    }
+
+    /// Open upstream connections across pools, for tests.
+    var upstreamConnectionCount: Int { pools.values.reduce(0) { $0 + $1.connectionCount } }
+}

@@ -1,0 +1,133 @@
+import NIOCore
+import NIOHTTP1
+
+/// What an exchange hears from the upstream connection it leased.
+protocol UpstreamConnectionDelegate: AnyObject {
+    func upstreamReceived(_ part: HTTPClientResponsePart)
+    func upstreamReadComplete()
+    func upstreamWritabilityChanged(isWritable: Bool)
+    /// The connection closed (by the peer, an error, or us); `error` is the first error seen.
+    func upstreamClosed(error: (any Error)?)
+}
+
+/// One keep-alive connection to an upstream endpoint, and the last handler in its pipeline.
+///
+/// While leased it forwards response parts to its exchange and only reads when the exchange
+/// allows (backpressure from a slow client). While idle it keeps reading so that a close by
+/// the upstream is seen at once and the connection leaves the pool.
+final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundIn = HTTPClientRequestPart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    let id: Int
+    /// Requests started on this connection; above zero it is a reused connection.
+    private(set) var requestsStarted = 0
+    weak var pool: UpstreamPool?
+    /// The exchange holding the lease, if any.
+    var delegate: (any UpstreamConnectionDelegate)?
+    /// Idle-timeout timer while parked in the pool.
+    var idleTimer: Scheduled<Void>?
+
+    private var context: ChannelHandlerContext?
+    private var readPaused = false
+    private var pendingRead = false
+    private var firstError: (any Error)?
+    private(set) var isClosed = false
+
+    init(id: Int) {
+        self.id = id
+    }
+
+    var isWritable: Bool { context?.channel.isWritable ?? false }
+    var isActive: Bool { !isClosed && (context?.channel.isActive ?? false) }
+    var isReused: Bool { requestsStarted > 1 }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    /// Marks the start of a request on this connection.
+    func beginRequest(delegate: any UpstreamConnectionDelegate) {
+        requestsStarted += 1
+        self.delegate = delegate
+        setReadPaused(false)
+    }
+
+    func write(_ part: HTTPClientRequestPart) {
+        context?.write(wrapOutboundOut(part), promise: nil)
+    }
+
+    func flush() {
+        context?.flush()
+    }
+
+    /// Stops or resumes reading from the upstream (a slow client slows the upstream down).
+    func setReadPaused(_ paused: Bool) {
+        guard paused != readPaused else { return }
+        readPaused = paused
+        if !paused, pendingRead, let context {
+            pendingRead = false
+            context.read()
+        }
+    }
+
+    /// Closes the connection; `delegate` is detached first so it hears nothing more.
+    func close() {
+        delegate = nil
+        guard !isClosed else { return }
+        isClosed = true
+        idleTimer?.cancel()
+        idleTimer = nil
+        context?.close(promise: nil)
+    }
+
+    // MARK: channel events
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = unwrapInboundIn(data)
+        if let delegate {
+            delegate.upstreamReceived(part)
+        } else {
+            // Bytes on an idle connection: the upstream is confused; never reuse it.
+            close()
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        delegate?.upstreamReadComplete()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        delegate?.upstreamWritabilityChanged(isWritable: context.channel.isWritable)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if firstError == nil { firstError = error }
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        isClosed = true
+        idleTimer?.cancel()
+        idleTimer = nil
+        if let delegate {
+            self.delegate = nil
+            delegate.upstreamClosed(error: firstError)
+        }
+        pool?.connectionClosed(self)
+        context.fireChannelInactive()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if readPaused {
+            pendingRead = true
+        } else {
+            context.read()
+        }
+    }
+}

@@ -1,0 +1,213 @@
+import GatewayConfiguration
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// Who asked for a connection; told the outcome exactly once, on the pool's event loop.
+protocol PoolLeaseRequester: AnyObject {
+    func leaseSucceeded(_ connection: UpstreamConnection)
+    func leaseFailed(_ failure: PoolLeaseFailure)
+}
+
+/// Why a lease failed.
+enum PoolLeaseFailure: Error {
+    /// Connecting failed; nothing was sent.
+    case connect(any Error)
+    /// The pool and its queue were full, or the queue wait ran out.
+    case exhausted
+    /// The pool is shutting down.
+    case closed
+}
+
+/// The keep-alive pool for one endpoint on one event loop. Not thread-safe by design: every
+/// call happens on `eventLoop`, so the request path takes no lock.
+final class UpstreamPool {
+    let endpoint: UpstreamEndpoint
+    let eventLoop: any EventLoop
+    private var state: PoolState
+    private let connectTimeout: TimeAmount
+    private let idleTimeout: TimeAmount
+    private let queueTimeout: TimeAmount
+
+    private var connections: [Int: UpstreamConnection] = [:]
+    private var waiters: [Int: Waiter] = [:]
+    private var nextID = 0
+    private var isShutDown = false
+
+    private struct Waiter {
+        var requester: any PoolLeaseRequester
+        var timer: Scheduled<Void>?
+    }
+
+    init(endpoint: UpstreamEndpoint, eventLoop: any EventLoop, pool: ServiceSettings.Pool, connectTimeout: Duration, shareOfLimit loops: Int) {
+        self.endpoint = endpoint
+        self.eventLoop = eventLoop
+        let perLoop = (pool.maxConnections + max(loops, 1) - 1) / max(loops, 1)
+        self.state = PoolState(maxConnections: perLoop, maxQueue: pool.maxQueue)
+        self.connectTimeout = TimeAmount(connectTimeout)
+        self.idleTimeout = TimeAmount(pool.idleTimeout)
+        self.queueTimeout = TimeAmount(pool.queueTimeout)
+    }
+
+    /// Connections open or opening, for tests and status.
+    var connectionCount: Int { state.totalConnections }
+    var idleCount: Int { state.idle.count }
+
+    /// Asks for a connection; the requester hears back, possibly before this returns.
+    func lease(for requester: any PoolLeaseRequester) {
+        guard !isShutDown else {
+            requester.leaseFailed(.closed)
+            return
+        }
+        let waiterID = makeID()
+        switch state.lease(waiter: waiterID) {
+        case .useIdle(let id):
+            guard let connection = connections[id] else { return lease(for: requester) }
+            connection.idleTimer?.cancel()
+            connection.idleTimer = nil
+            if connection.isActive {
+                requester.leaseSucceeded(connection)
+            } else {
+                // Closed while idle but not yet reported: drop it and ask again.
+                _ = state.release(id, reusable: false)
+                connections[id] = nil
+                lease(for: requester)
+            }
+        case .connect:
+            connect(for: requester)
+        case .wait:
+            let timer = eventLoop.assumeIsolated().scheduleTask(in: queueTimeout) { [weak self] in
+                guard let self else { return }
+                self.waiterTimedOut(waiterID)
+            }
+            waiters[waiterID] = Waiter(requester: requester, timer: timer)
+        case .reject:
+            requester.leaseFailed(.exhausted)
+        }
+    }
+
+    /// Withdraws a queued request (its client went away).
+    func cancelLease(for requester: any PoolLeaseRequester) {
+        guard let (id, waiter) = waiters.first(where: { $0.value.requester === requester }) else { return }
+        waiter.timer?.cancel()
+        waiters[id] = nil
+        state.cancelWaiter(id)
+    }
+
+    /// Returns a leased connection; `reusable` when a whole exchange completed on it with keep-alive.
+    func release(_ connection: UpstreamConnection, reusable: Bool) {
+        connection.delegate = nil
+        let keep = reusable && connection.isActive && !isShutDown
+        switch state.release(connection.id, reusable: keep) {
+        case .handOver(let id, let waiterID):
+            let waiter = waiters.removeValue(forKey: waiterID)
+            waiter?.timer?.cancel()
+            if let waiter {
+                waiter.requester.leaseSucceeded(connection)
+            } else {
+                _ = state.release(id, reusable: true)
+                park(connection)
+            }
+        case .park:
+            park(connection)
+        case .close(let id, let waiterID):
+            connections[id] = nil
+            connection.close()
+            if let waiterID { connectForWaiter(waiterID) }
+        }
+    }
+
+    /// Called by a connection when its channel closed (idle or leased).
+    func connectionClosed(_ connection: UpstreamConnection) {
+        guard connections[connection.id] === connection else { return }
+        if state.idleConnectionClosed(connection.id) {
+            connections[connection.id] = nil
+        }
+        // A leased connection is accounted for when its exchange releases it.
+    }
+
+    /// Closes idle connections and refuses new leases; leased ones close as their exchanges end.
+    func shutdown() {
+        isShutDown = true
+        for id in state.takeAllIdle() {
+            connections.removeValue(forKey: id)?.close()
+        }
+        for id in state.takeAllWaiters() {
+            if let waiter = waiters.removeValue(forKey: id) {
+                waiter.timer?.cancel()
+                waiter.requester.leaseFailed(.closed)
+            }
+        }
+    }
+
+    // MARK: private
+
+    private func makeID() -> Int {
+        nextID &+= 1
+        return nextID
+    }
+
+    private func park(_ connection: UpstreamConnection) {
+        connection.idleTimer = eventLoop.assumeIsolated().scheduleTask(in: idleTimeout) { [weak self, weak connection] in
+            guard let self, let connection else { return }
+            if self.state.idleConnectionClosed(connection.id) {
+                self.connections[connection.id] = nil
+                connection.close()
+            }
+        }
+    }
+
+    private func waiterTimedOut(_ waiterID: Int) {
+        guard let waiter = waiters.removeValue(forKey: waiterID) else { return }
+        state.cancelWaiter(waiterID)
+        waiter.requester.leaseFailed(.exhausted)
+    }
+
+    private func connectForWaiter(_ waiterID: Int) {
+        guard let waiter = waiters.removeValue(forKey: waiterID) else {
+            _ = state.connectFailed()  // nobody to connect for any more: give the slot back
+            return
+        }
+        waiter.timer?.cancel()
+        connect(for: waiter.requester)
+    }
+
+    private func connect(for requester: any PoolLeaseRequester) {
+        let id = makeID()
+        let connection = UpstreamConnection(id: id)
+        connection.pool = self
+        let boundConnection = NIOLoopBound(connection, eventLoop: eventLoop)
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(connectTimeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    let decoder = HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .forward)
+                    try sync.addHandler(HTTPRequestEncoder())
+                    try sync.addHandler(ByteToMessageHandler(decoder))
+                    try sync.addHandler(boundConnection.value)
+                }
+            }
+        bootstrap.connect(host: endpoint.host, port: endpoint.port).assumeIsolated().whenComplete { [self] result in
+            switch result {
+            case .success:
+                state.connectSucceeded()
+                connections[id] = connection
+                requester.leaseSucceeded(connection)
+            case .failure(let error):
+                connection.pool = nil
+                if let waiterID = state.connectFailed() { connectForWaiter(waiterID) }
+                requester.leaseFailed(.connect(error))
+            }
+        }
+    }
+}
+
+extension TimeAmount {
+    /// Converts a Swift `Duration` (as the configuration holds it) to NIO's `TimeAmount`.
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}
