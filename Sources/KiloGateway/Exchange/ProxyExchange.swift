@@ -183,7 +183,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         guard phase == .leasing else { return }
         switch failure {
         case .connect(let error):
-            attemptFailed(.connect, detail: String(describing: error))
+            attemptFailed(.connect, detail: UpstreamErrorDescription.describe(error))
         case .exhausted:
             fail(.poolExhausted)
         case .closed:
@@ -300,7 +300,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
 
     func upstreamClosed(error: (any Error)?) {
         guard phase == .exchanging else { return }
-        let detail = error.map { String(describing: $0) } ?? "connection closed by upstream"
+        let detail = error.map { UpstreamErrorDescription.describe($0) } ?? "connection closed by upstream"
         if responseHeadReceived && clientResponseStarted {
             // The body was cut short: the client must see a broken connection, not a complete reply.
             lastError = detail
