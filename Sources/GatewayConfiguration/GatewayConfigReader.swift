@@ -1,0 +1,109 @@
+import Yams
+
+/// Reading the top level, `services:` and `aliases:`.
+extension ConfigurationReader {
+    static let topLevelKeys = ["listen", "workers", "drainTimeout", "accessLog", "defaults", "services", "aliases"]
+
+    mutating func readGatewayConfig(_ root: Node) -> GatewayConfig {
+        var config = GatewayConfig()
+        guard let entries = entries(of: root, path: "", line: root.mark?.line) else { return config }
+        var defaults: Entry?
+        var services: Entry?
+        var aliases: Entry?
+        for entry in entries {
+            switch entry.name {
+            case "listen":
+                if let value = value(entry, expecting: "an address", ListenAddress.init(configuration:)) { config.listen = value }
+            case "workers": if let value = integer(entry, in: 1...Int.max) { config.workers = value }
+            case "drainTimeout": if let value = duration(entry, positive: false) { config.drainTimeout = value }
+            case "accessLog": if let value = bool(entry) { config.accessLog = value }
+            case "defaults": defaults = entry
+            case "services": services = entry
+            case "aliases": aliases = entry
+            default: unknownKey(entry, known: Self.topLevelKeys)
+            }
+        }
+        // Services merge over defaults, so defaults are read first wherever they sit in the file.
+        if let defaults {
+            config.defaults = readDefaults(defaults)
+        }
+        guard let services else {
+            // Refused rather than defaulted: an empty service map would take every route down on reload.
+            report("services", line: nil, "missing (list the upstreams, e.g. services: { financial: { url: http://kilo-financial:9005 } })")
+            return config
+        }
+        let (serviceMap, declared) = readServices(services, defaults: config.defaults)
+        config.services = serviceMap
+        if let aliases {
+            config.aliases = readAliases(aliases, declaredServices: declared)
+        }
+        return config
+    }
+
+    private mutating func readDefaults(_ entry: Entry) -> ServiceSettings {
+        var settings = ServiceSettings()
+        for child in entries(of: entry.value, path: entry.path, line: entry.keyLine) ?? [] {
+            if child.name == "url" {
+                report(child.path, line: child.keyLine, "url belongs on a service, not under defaults")
+            } else if !applySetting(child, to: &settings) {
+                unknownKey(child, known: Self.settingsKeys)
+            }
+        }
+        return settings
+    }
+
+    /// The valid services, and every name declared (valid or not) so alias checks do not pile on.
+    private mutating func readServices(_ entry: Entry, defaults: ServiceSettings) -> ([String: ServiceConfig], [String]) {
+        var services: [String: ServiceConfig] = [:]
+        var declared: [String] = []
+        for service in entries(of: entry.value, path: entry.path, line: entry.keyLine) ?? [] {
+            declared.append(service.name)
+            if let problem = ServiceConfig.problem(withName: service.name, kind: "service") {
+                report(service.path, line: service.keyLine, problem)
+            }
+            var settings = defaults
+            var url: UpstreamURL?
+            var sawURL = false
+            let children = entries(of: service.value, path: service.path, line: service.keyLine)
+            for child in children ?? [] {
+                if child.name == "url" {
+                    sawURL = true
+                    url = value(child, expecting: "a url", UpstreamURL.init(configuration:))
+                } else if !applySetting(child, to: &settings) {
+                    unknownKey(child, known: ["url"] + Self.settingsKeys)
+                }
+            }
+            if children != nil, !sawURL {
+                report(service.path + ".url", line: service.keyLine, "missing (every service needs url: http://host[:port])")
+            }
+            if let url {
+                services[service.name] = ServiceConfig(name: service.name, url: url, settings: settings)
+            }
+        }
+        return (services, declared)
+    }
+
+    private mutating func readAliases(_ entry: Entry, declaredServices: [String]) -> [String: String] {
+        var aliases: [String: String] = [:]
+        let list = entries(of: entry.value, path: entry.path, line: entry.keyLine) ?? []
+        let aliasNames = Set(list.map(\.name))
+        for alias in list {
+            if let problem = ServiceConfig.problem(withName: alias.name, kind: "alias") {
+                report(alias.path, line: alias.keyLine, problem)
+            }
+            if declaredServices.contains(alias.name) {
+                report(alias.path, line: alias.keyLine, "alias \"\(alias.name)\" is also a service name; remove one of them")
+            }
+            guard let target = string(alias) else { continue }
+            if declaredServices.contains(target) {
+                aliases[alias.name] = target
+            } else if aliasNames.contains(target) {
+                report(alias.path, line: alias.valueLine, "alias target \"\(target)\" is an alias; point it at a service")
+            } else {
+                let known = declaredServices.isEmpty ? "none are defined" : declaredServices.joined(separator: ", ")
+                report(alias.path, line: alias.valueLine, "alias target \"\(target)\" is not a service (services: \(known))")
+            }
+        }
+        return aliases
+    }
+}

@@ -1,0 +1,50 @@
+import Testing
+@testable import GatewayConfiguration
+
+/// `config/gateway.yaml` is the first thing a newcomer reads and what the image ships; it must always load.
+@Suite struct ShippedConfigTests {
+    static let path = RepositoryPaths.repositoryRoot + "/config/gateway.yaml"
+
+    @Test func loadsWithAnEmptyEnvironment() throws {
+        let config = try ConfigurationLoader.load(path: Self.path, environment: [:])
+        #expect(config.listen == ListenAddress(host: "0.0.0.0", port: 8000))
+        let expected: [String: UpstreamURL] = [
+            "meds": UpstreamURL(host: "kilo-meds", port: 9000),
+            "reminder": UpstreamURL(host: "kilo-reminder", port: 9002),
+            "habits": UpstreamURL(host: "kilo-habits", port: 9000),
+            "ai_brain": UpstreamURL(host: "kilo-ai-brain", port: 9004),
+            "financial": UpstreamURL(host: "kilo-financial", port: 9005),
+            "library_of_truth": UpstreamURL(host: "kilo-library", port: 9006),
+            "cam": UpstreamURL(host: "kilo-cam", port: 9007),
+            "ml": UpstreamURL(host: "kilo-ml-engine", port: 9009),
+            "voice": UpstreamURL(host: "kilo-voice", port: 9008),
+            "usb": UpstreamURL(host: "kilo-usb-transfer", port: 8006),
+            "security_monitor": UpstreamURL(host: "kilo-security-monitor", port: 9010),
+            "drone_control": UpstreamURL(host: "kilo-drone-control", port: 9011),
+            "briefing": UpstreamURL(host: "kilo-briefing", port: 9012),
+        ]
+        #expect(config.services.mapValues(\.url) == expected)
+        #expect(config.aliases == ["reminders": "reminder", "chat": "ai_brain", "library": "library_of_truth", "finance": "financial"])
+        let aiBrain = try #require(config.services["ai_brain"]).settings
+        #expect(aiBrain.timeouts.response == .seconds(300))
+        #expect(aiBrain.timeouts.connect == .seconds(10))
+        #expect(aiBrain.slowThreshold == .seconds(3))
+        #expect(config.services["meds"]?.settings == config.defaults)
+        #expect(config.defaults.pool.idleTimeout == .seconds(4))
+    }
+
+    @Test func environmentOverridesAServiceURL() throws {
+        let config = try ConfigurationLoader.load(path: Self.path, environment: ["FINANCIAL_URL": "http://127.0.0.1:19005"])
+        #expect(config.services["financial"]?.url == UpstreamURL(host: "127.0.0.1", port: 19005))
+        #expect(config.services["meds"]?.url == UpstreamURL(host: "kilo-meds", port: 9000))
+    }
+}
+
+/// Locates files of the repository from this source file, whatever the working directory.
+enum RepositoryPaths {
+    static let repositoryRoot: String = {
+        var components = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
+        components.removeLast(3)  // Tests/GatewayConfigurationTests/ShippedConfigTests.swift
+        return components.joined(separator: "/")
+    }()
+}
