@@ -145,7 +145,8 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
 
     // MARK: attempts
 
-    private func beginAttempt() {
+    /// - Parameter fresh: the previous attempt failed on a connection, so this one must not reuse an idle one.
+    private func beginAttempt(fresh: Bool = false) {
         attempts += 1
         phase = .leasing
         requestHeadWritten = false
@@ -154,7 +155,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         responseHeadReceived = false
         let pool = loop.pool(for: endpoint, settings: settings)
         self.pool = pool
-        pool.lease(for: self)
+        pool.lease(for: self, fresh: fresh)
     }
 
     func leaseSucceeded(_ connection: UpstreamConnection) {
@@ -231,13 +232,14 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
                 unsent = CircularBuffer(replay)
                 unsentBytes = replayBytes
             }
+            let fresh = reason != .connect
             if delay == .zero {
-                beginAttempt()
+                beginAttempt(fresh: fresh)
             } else {
                 phase = .backoff
                 backoffTimer = loop.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(delay)) { [self] in
                     backoffTimer = nil
-                    if phase == .backoff { beginAttempt() }
+                    if phase == .backoff { beginAttempt(fresh: fresh) }
                 }
             }
         case .giveUp:

@@ -15,7 +15,10 @@ struct PoolState {
     private(set) var idle: [ConnectionID] = []
     private(set) var leasedCount = 0
     private(set) var connectingCount = 0
+    /// Queued requesters, first come first served.
     private(set) var waiters: [WaiterID] = []
+    /// Queued requesters that must get a new connection (retries after a stale one).
+    private var freshWaiters: Set<WaiterID> = []
 
     init(maxConnections: Int, maxQueue: Int) {
         self.maxConnections = max(1, maxConnections)
@@ -31,14 +34,17 @@ struct PoolState {
         case useIdle(ConnectionID)
         /// Open a new connection for the requester (it counts as connecting).
         case connect
+        /// Close this idle connection to make room, and open a new one (it counts as connecting).
+        case replaceIdle(ConnectionID)
         /// The requester waits in the queue.
         case wait
         /// Pool and queue are full: refuse at once.
         case reject
     }
 
-    mutating func lease(waiter: WaiterID) -> LeaseAction {
-        if let connection = idle.popLast() {
+    /// - Parameter requireFresh: never reuse an idle connection (a retry after a stale one failed).
+    mutating func lease(waiter: WaiterID, requireFresh: Bool = false) -> LeaseAction {
+        if !requireFresh, let connection = idle.popLast() {
             leasedCount += 1
             return .useIdle(connection)
         }
@@ -46,8 +52,14 @@ struct PoolState {
             connectingCount += 1
             return .connect
         }
+        if requireFresh, !idle.isEmpty {
+            // The least recently used idle connection is the likeliest to be stale too.
+            connectingCount += 1
+            return .replaceIdle(idle.removeFirst())
+        }
         if waiters.count < maxQueue {
             waiters.append(waiter)
+            if requireFresh { freshWaiters.insert(waiter) }
             return .wait
         }
         return .reject
@@ -78,9 +90,15 @@ struct PoolState {
     mutating func release(_ connection: ConnectionID, reusable: Bool) -> ReleaseAction {
         leasedCount -= 1
         if reusable {
-            if !waiters.isEmpty {
+            if let next = waiters.first {
+                waiters.removeFirst()
+                if freshWaiters.remove(next) != nil {
+                    // A retry after a stale connection must not get a used one: replace this one.
+                    connectingCount += 1
+                    return .close(connection, connectFor: next)
+                }
                 leasedCount += 1
-                return .handOver(connection, to: waiters.removeFirst())
+                return .handOver(connection, to: next)
             }
             idle.append(connection)
             return .park(connection)
@@ -101,6 +119,7 @@ struct PoolState {
     mutating func cancelWaiter(_ waiter: WaiterID) -> Bool {
         guard let index = waiters.firstIndex(of: waiter) else { return false }
         waiters.remove(at: index)
+        freshWaiters.remove(waiter)
         return true
     }
 
@@ -112,13 +131,18 @@ struct PoolState {
 
     /// Removes every waiter, for shutdown.
     mutating func takeAllWaiters() -> [WaiterID] {
-        defer { waiters.removeAll() }
+        defer {
+            waiters.removeAll()
+            freshWaiters.removeAll()
+        }
         return waiters
     }
 
     private mutating func startConnectForNextWaiter() -> WaiterID? {
         guard !waiters.isEmpty, totalConnections < maxConnections else { return nil }
         connectingCount += 1
-        return waiters.removeFirst()
+        let next = waiters.removeFirst()
+        freshWaiters.remove(next)
+        return next
     }
 }

@@ -54,13 +54,14 @@ final class UpstreamPool {
     var idleCount: Int { state.idle.count }
 
     /// Asks for a connection; the requester hears back, possibly before this returns.
-    func lease(for requester: any PoolLeaseRequester) {
+    /// - Parameter fresh: open a new connection rather than reuse an idle one.
+    func lease(for requester: any PoolLeaseRequester, fresh: Bool = false) {
         guard !isShutDown else {
             requester.leaseFailed(.closed)
             return
         }
         let waiterID = makeID()
-        switch state.lease(waiter: waiterID) {
+        switch state.lease(waiter: waiterID, requireFresh: fresh) {
         case .useIdle(let id):
             guard let connection = connections[id] else { return lease(for: requester) }
             connection.idleTimer?.cancel()
@@ -74,6 +75,9 @@ final class UpstreamPool {
                 lease(for: requester)
             }
         case .connect:
+            connect(for: requester)
+        case .replaceIdle(let id):
+            connections.removeValue(forKey: id)?.close()
             connect(for: requester)
         case .wait:
             let timer = eventLoop.assumeIsolated().scheduleTask(in: queueTimeout) { [weak self] in
