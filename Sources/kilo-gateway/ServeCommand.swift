@@ -32,7 +32,10 @@ struct ServeCommand: AsyncParsableCommand {
         let server = GatewayServer(config: gatewayConfig, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: server)],
+                services: [
+                    .init(service: server),
+                    .init(service: ConfigWatcher(path: path, server: server, logger: logger)),
+                ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             ))

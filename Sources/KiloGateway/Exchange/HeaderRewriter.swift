@@ -42,9 +42,12 @@ enum HeaderRewriter {
         case .none:
             headers.remove(name: "content-length")
             if methodExpectsBody(client.method) { headers.add(name: "content-length", value: "0") }
-        case .contentLength:
-            break  // kept as the client sent it, already validated
+        case .contentLength(let length):
+            // Re-derived, never copied: a `Connection: content-length` must not strip it and
+            // duplicate values must not travel on (RFC 9110 §8.6).
+            headers.replaceOrAdd(name: "content-length", value: String(length))
         case .chunked:
+            headers.remove(name: "content-length")
             headers.add(name: "transfer-encoding", value: "chunked")
         }
         // The gateway answers `Expect: 100-continue` itself (or lets the upstream's 100 through),
@@ -62,10 +65,10 @@ enum HeaderRewriter {
         keepAlive: Bool
     ) -> HTTPResponseHead {
         var headers = upstream.headers
-        let upstreamChunked = headers[canonicalForm: "transfer-encoding"].last?.lowercased() == "chunked"
+        let hasTransferCoding = headers.contains(name: "transfer-encoding")
         HopByHopHeaders.remove(from: &headers)
-        if upstreamChunked && headers.contains(name: "content-length") {
-            headers.remove(name: "content-length")  // chunked wins (RFC 9112 §6.3)
+        if hasTransferCoding && headers.contains(name: "content-length") {
+            headers.remove(name: "content-length")  // a transfer coding wins over a length (RFC 9112 §6.3)
         }
         if !headers.contains(name: "x-request-id") {
             headers.add(name: "x-request-id", value: requestID)

@@ -26,7 +26,7 @@ struct LocationRewriter {
         let lowered = location.lowercased()
         let prefixes = [
             "\(upstream.scheme)://\(upstream.authority)".lowercased(),
-            upstream.port == 80 && upstream.scheme == "http" ? "http://\(upstream.host)".lowercased() : nil,
+            upstream.port == 80 && upstream.scheme == "http" ? "http://\(bracketedHost)".lowercased() : nil,
         ].compactMap { $0 }
         for prefix in prefixes where lowered.hasPrefix(prefix) {
             let rest = location.dropFirst(prefix.count)
@@ -34,6 +34,8 @@ struct LocationRewriter {
         }
         return nil
     }
+
+    private var bracketedHost: String { upstream.host.contains(":") ? "[\(upstream.host)]" : upstream.host }
 
     private func stripBasePath(_ path: Substring) -> Substring? {
         let base = upstream.basePath

@@ -271,6 +271,12 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
             responseTimer?.cancel()
             responseTimer = nil
             upstreamKeepAlive = head.isKeepAlive
+            let codings = head.headers[canonicalForm: "transfer-encoding"]
+            if !codings.isEmpty && !(codings.count == 1 && codings[0].lowercased() == "chunked") {
+                // After de-chunking, another coding could not be passed on intact.
+                attemptFailed(.protocolError, detail: "upstream used an unsupported transfer coding: \(codings.joined(separator: ", "))")
+                return
+            }
             if let redirect = redirectToFollow(head) {
                 lastRedirectStatus = Int(head.status.code)
                 followingRedirect = redirect

@@ -16,7 +16,7 @@ struct RedirectTarget: Equatable {
     init?(location: String, relativeTo current: UpstreamEndpoint) {
         if location.hasPrefix("/") && !location.hasPrefix("//") {
             self.endpoint = current
-            self.target = location
+            self.target = location.firstIndex(of: "#").map { String(location[..<$0]) } ?? location
             return
         }
         guard location.lowercased().hasPrefix("http://") else { return nil }

@@ -19,23 +19,44 @@ enum RequestFraming: Equatable {
 
     /// Reads the framing from a request head, refusing ambiguous combinations.
     static func of(_ head: HTTPRequestHead) -> Result<RequestFraming, Problem> {
-        let lengths = head.headers[canonicalForm: "content-length"]
+        // Raw values, not the canonical (comma-split) form, which silently drops empty elements.
+        let lengths = head.headers["content-length"]
         let codings = head.headers[canonicalForm: "transfer-encoding"]
-        if !codings.isEmpty {
+        if !codings.isEmpty || head.headers.contains(name: "transfer-encoding") {
             if !lengths.isEmpty { return .failure(.contentLengthWithTransferEncoding) }
-            guard codings.last?.lowercased() == "chunked" else { return .failure(.unsupportedTransferEncoding) }
+            // Only plain `chunked`: another coding could not be passed on intact after de-chunking.
+            guard codings.count == 1, codings[0].lowercased() == "chunked" else { return .failure(.unsupportedTransferEncoding) }
             return .success(.chunked)
         }
-        guard let first = lengths.first else { return .success(.none) }
-        for other in lengths.dropFirst() where other != first {
+        guard !lengths.isEmpty else { return .success(.none) }
+        var elements: [Substring] = []
+        for value in lengths {
+            for element in value.split(separator: ",", omittingEmptySubsequences: false) {
+                let trimmed = element.trimmingSpaces
+                guard !trimmed.isEmpty, trimmed.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
+                    return .failure(.invalidContentLength)
+                }
+                elements.append(trimmed)
+            }
+        }
+        let first = elements[0]
+        for other in elements.dropFirst() where other != first {
             return .failure(.conflictingContentLengths)
         }
-        guard !first.isEmpty, first.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
-            let length = Int(first)
-        else { return .failure(.invalidContentLength) }
+        guard let length = Int(first) else { return .failure(.invalidContentLength) }
         return .success(length == 0 ? .none : .contentLength(length))
     }
 
     /// Whether the request carries body bytes.
     var hasBody: Bool { self != .none }
+}
+
+extension Substring {
+    /// Without leading and trailing spaces and tabs (HTTP's optional whitespace).
+    fileprivate var trimmingSpaces: Substring {
+        var result = self
+        while let first = result.first, first == " " || first == "\t" { result = result.dropFirst() }
+        while let last = result.last, last == " " || last == "\t" { result = result.dropLast() }
+        return result
+    }
 }

@@ -31,6 +31,10 @@ struct JSONWriter {
 
     mutating func field(_ name: String, _ value: Double, decimals: Int = 3) {
         key(name)
+        guard value.isFinite else {
+            output.append("null")  // JSON has no NaN or infinity
+            return
+        }
         var scale = 1.0
         for _ in 0..<decimals { scale *= 10 }
         let rounded = (value * scale).rounded() / scale

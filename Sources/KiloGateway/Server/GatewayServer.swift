@@ -20,15 +20,16 @@ public final class GatewayServer: Sendable {
         }
     }
 
-    private let config: GatewayConfig
+    private var config: GatewayConfig { state.withLockedValue { $0.config } }
     private let logger: Logger
     private let group: any EventLoopGroup
     private let ownsGroup: Bool
     private let loops: LoopContexts
     private let options: Options
-    private let state = NIOLockedValueBox(State())
+    private let state: NIOLockedValueBox<State>
 
     private struct State {
+        var config: GatewayConfig
         var channel: (any Channel)?
         var shutdownStarted = false
     }
@@ -45,7 +46,7 @@ public final class GatewayServer: Sendable {
         eventLoopGroup: (any EventLoopGroup)? = nil,
         options: Options = Options()
     ) {
-        self.config = config
+        self.state = NIOLockedValueBox(State(config: config))
         self.logger = logger
         self.options = options
         if let eventLoopGroup {
@@ -124,6 +125,28 @@ public final class GatewayServer: Sendable {
         await loops.forEach { $0.closeEverything() }
         if ownsGroup { try? await group.shutdownGracefully() }
         logger.info("kilo-gateway stopped")
+    }
+
+    /// Applies a new configuration without dropping a request: new requests route with it,
+    /// requests in flight finish with the one they started with. `listen`, `workers` and
+    /// `accessLog` need a restart; a change to them is logged and otherwise ignored.
+    public func apply(_ newConfig: GatewayConfig) async {
+        let old = config
+        var restartOnly: [String] = []
+        if newConfig.listen != old.listen { restartOnly.append("listen") }
+        if newConfig.workers != old.workers { restartOnly.append("workers") }
+        if newConfig.accessLog != old.accessLog { restartOnly.append("accessLog") }
+        if !restartOnly.isEmpty {
+            logger.warning(
+                "configuration keys changed that apply only after a restart",
+                metadata: ["keys": "\(restartOnly.joined(separator: ", "))"])
+        }
+        state.withLockedValue { $0.config = newConfig }
+        let routes = RouteTable(config: newConfig)
+        await loops.forEach { $0.apply(routes) }
+        logger.info(
+            "configuration applied",
+            metadata: ["services": "\(newConfig.services.count)", "aliases": "\(newConfig.aliases.count)"])
     }
 
     /// Requests in flight across all event loops (for tests and the drain).

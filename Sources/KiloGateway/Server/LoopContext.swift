@@ -40,6 +40,24 @@ final class LoopContext {
         return pool
     }
 
+    /// Switches to a new routing snapshot. Pools whose endpoint is gone, or whose service's
+    /// pool settings changed, stop taking leases: idle connections close now, leased ones when
+    /// their exchange ends; exchanges in flight keep the snapshot they started with.
+    func apply(_ newRoutes: RouteTable) {
+        routes = newRoutes
+        var wanted: [UpstreamEndpoint: ServiceSettings] = [:]
+        for service in newRoutes.services {
+            wanted[UpstreamEndpoint(service.url)] = service.settings
+        }
+        for (endpoint, pool) in pools {
+            if let settings = wanted[endpoint], settings.pool == pool.poolSettings, settings.timeouts.connect == pool.connectTimeoutSetting {
+                continue
+            }
+            pool.shutdown()
+            pools[endpoint] = nil
+        }
+    }
+
     /// A number in 0..<1 for retry jitter.
     func nextJitter() -> Double {
         Double(UInt64(jitter.nextWord() >> 11)) / Double(1 << 53)

@@ -39,9 +39,15 @@ final class UpstreamPool {
         var timer: Scheduled<Void>?
     }
 
+    /// The settings this pool was made with (a reload with other settings replaces the pool).
+    let poolSettings: ServiceSettings.Pool
+    let connectTimeoutSetting: Duration
+
     init(endpoint: UpstreamEndpoint, eventLoop: any EventLoop, pool: ServiceSettings.Pool, connectTimeout: Duration, shareOfLimit loops: Int) {
         self.endpoint = endpoint
         self.eventLoop = eventLoop
+        self.poolSettings = pool
+        self.connectTimeoutSetting = connectTimeout
         let perLoop = (pool.maxConnections + max(loops, 1) - 1) / max(loops, 1)
         self.state = PoolState(maxConnections: perLoop, maxQueue: pool.maxQueue)
         self.connectTimeout = TimeAmount(connectTimeout)

@@ -68,6 +68,17 @@ extension EndToEndTests {
             }
         }
 
+        @Test func silenceLongerThanTheIdleTimeoutCutsTheStream() async throws {
+            try await withGateway(configure: { $0.timeouts.idle = .milliseconds(250) }) { gateway in
+                let quick = try await gateway.send(TestRequest(uri: "/api/echo/sse?events=5&interval=50ms"))
+                #expect(quick.complete && quick.arrivals.count == 5)
+                let stalled = try await gateway.send(TestRequest(uri: "/api/echo/sse?events=3&interval=1s"))
+                #expect(stalled.status == 200)
+                #expect(!stalled.complete, "the stream is cut, not ended cleanly")
+                #expect(stalled.arrivals.count < 3)
+            }
+        }
+
         @Test func expectContinueIsAnswered() async throws {
             try await withGateway { gateway in
                 let body = String(repeating: "x", count: 100)

@@ -1,0 +1,54 @@
+import Testing
+
+@testable import KiloGateway
+
+@Suite struct RequestIDGeneratorTests {
+    @Test func idsAre32LowercaseHexDigits() {
+        var generator = RequestIDGenerator()
+        for _ in 0..<1_000 {
+            let id = generator.next()
+            #expect(id.utf8.count == 32)
+            #expect(id.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }, "\(id)")
+            #expect(RequestIDGenerator.isAcceptable(id))
+        }
+    }
+
+    @Test func idsAreDistinctWithinAndAcrossGenerators() {
+        var first = RequestIDGenerator()
+        var second = RequestIDGenerator()
+        var seen = Set<String>()
+        for _ in 0..<5_000 {
+            seen.insert(first.next())
+            seen.insert(second.next())
+        }
+        #expect(seen.count == 10_000)
+    }
+
+    @Test func idsKeepLeadingZeros() {
+        // Over many ids some word starts with a zero nibble; every id must still be 32 digits.
+        var generator = RequestIDGenerator()
+        var sawLeadingZero = false
+        for _ in 0..<2_000 {
+            let id = generator.next()
+            #expect(id.utf8.count == 32)
+            if id.hasPrefix("0") || id.dropFirst(16).hasPrefix("0") { sawLeadingZero = true }
+        }
+        #expect(sawLeadingZero)
+    }
+
+    @Test(arguments: [
+        "a", "0123456789abcdef0123456789abcdef", "ABC-def_1.2:3", "req-1", String(repeating: "x", count: 128),
+        "550e8400-e29b-41d4-a716-446655440000",
+    ])
+    func acceptsPlausibleIDs(_ id: String) {
+        #expect(RequestIDGenerator.isAcceptable(id))
+    }
+
+    @Test(arguments: [
+        "", String(repeating: "x", count: 129), "a b", "a\r\nX-Injected: 1", "a\"b", "a,b", "a;b", "é", "a/b", "a\u{0}",
+        "{\"json\":1}",
+    ])
+    func refusesOtherIDs(_ id: String) {
+        #expect(!RequestIDGenerator.isAcceptable(id))
+    }
+}
