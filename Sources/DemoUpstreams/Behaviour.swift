@@ -9,14 +9,19 @@ public struct Behaviour: Sendable, Equatable {
     public var headerDelay: Duration?
     /// Accept and read requests but never answer (a hung upstream).
     public var hang: Bool
+    /// On a connection that already served a request, close without answering once this many body bytes of
+    /// the next request have arrived (0: as soon as its head arrives). Makes the stale keep-alive race certain.
+    public var dropReusedAfterBodyBytes: Int?
 
     /// Creates a behaviour; with no arguments the upstream behaves well.
     public init(
         idleClose: ClosedRange<Duration>? = nil,
         closeAfterResponse: Bool = false,
         headerDelay: Duration? = nil,
-        hang: Bool = false
+        hang: Bool = false,
+        dropReusedAfterBodyBytes: Int? = nil
     ) {
+        self.dropReusedAfterBodyBytes = dropReusedAfterBodyBytes
         self.idleClose = idleClose
         self.closeAfterResponse = closeAfterResponse
         self.headerDelay = headerDelay

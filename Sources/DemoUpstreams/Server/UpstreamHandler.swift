@@ -37,6 +37,10 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var exchange: Exchange?
     private var producer: (any ResponseProducer)?
     private var peerHalfClosed = false
+    /// Requests that arrived on this connection before the current one.
+    private var earlierRequests = 0
+    /// Body bytes after which the current request is dropped (`Behaviour.dropReusedAfterBodyBytes`).
+    private var dropAfterBodyBytes: Int?
     private var idleTimer: Scheduled<Void>?
     private var headerDelayTimer: Scheduled<Void>?
     private var lingerTimer: Scheduled<Void>?
@@ -73,6 +77,9 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
             guard self.phase == .readingBody else { return }
             self.digest.update(buffer: buffer)
             self.bodyLength += buffer.readableBytes
+            if let limit = self.dropAfterBodyBytes, self.bodyLength >= limit {
+                self.close(context: context)
+            }
         case .end:
             self.requestEnd(context: context)
         }
@@ -115,6 +122,15 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         self.idleTimer = nil
 
         let behaviour = self.state.behaviour
+        self.dropAfterBodyBytes = nil
+        if let limit = behaviour.dropReusedAfterBodyBytes, self.earlierRequests > 0 {
+            if limit == 0 {
+                self.close(context: context)
+                return
+            }
+            self.dropAfterBodyBytes = limit
+        }
+        self.earlierRequests += 1
         let target = RequestTarget(head.uri)
         let route = Route(target: target)
         self.request = CurrentRequest(head: head, route: route, behaviour: behaviour)

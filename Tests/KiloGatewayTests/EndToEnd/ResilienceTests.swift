@@ -49,6 +49,35 @@ extension EndToEndTests {
             }
         }
 
+        @Test func smallPostOnAStaleConnectionIsRetriedAndArrivesOnce() async throws {
+            try await withGateway(upstreams: ["echo": Behaviour(dropReusedAfterBodyBytes: 0)]) { gateway in
+                // One client connection, so both requests use the same event loop and its pooled connection.
+                let body = TestClient.patternBytes(10_000)
+                let responses = try await TestClient.sendAll(
+                    [TestRequest(uri: "/api/echo/warm"), TestRequest(method: .POST, uri: "/api/echo/once", body: .bytes(body))],
+                    port: gateway.port, group: TestGroups.client)
+                #expect(responses.map(\.status) == [200, 200])
+                let arrived = gateway.upstream("echo").stats.requests.filter { $0.uri == "/once" }
+                #expect(arrived.count == 1)
+                #expect(arrived.first?.bodySHA256 == SHA256.hexDigest(body))
+                #expect(gateway.logs.access.last?.contains(#""attempts":2"#) == true)
+            }
+        }
+
+        @Test func streamedPostIsNotReplayedAfterAStaleConnectionFails() async throws {
+            try await withGateway(upstreams: ["echo": Behaviour(dropReusedAfterBodyBytes: 256 << 10)]) { gateway in
+                let responses = try await TestClient.sendAll(
+                    [
+                        TestRequest(uri: "/api/echo/warm"),
+                        TestRequest(method: .POST, uri: "/api/echo/big", body: .generated(total: 4 << 20, chunk: 32 << 10, chunked: false)),
+                    ],
+                    port: gateway.port, group: TestGroups.client)
+                #expect(responses.map(\.status) == [200, 502])
+                #expect(gateway.upstream("echo").stats.requests.filter { $0.uri == "/big" }.isEmpty)
+                #expect(gateway.logs.access.last?.contains(#""attempts":1"#) == true)
+            }
+        }
+
         @Test func upstreamRestartedOnTheSamePortIsUsedAgain() async throws {
             try await withGateway { gateway in
                 let upstream = gateway.upstream("echo")
