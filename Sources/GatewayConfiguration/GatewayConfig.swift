@@ -54,14 +54,24 @@ public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
 public struct ServiceConfig: Sendable, Equatable {
     /// Canonical name, as in `/api/{name}/…`.
     public var name: String
-    /// Base URL of the upstream.
-    public var url: UpstreamURL
+    /// The service's endpoints (`url:` gives one, `urls:` several); never empty.
+    public var endpoints: [UpstreamURL]
     /// Effective settings: the defaults with this service's overrides applied.
     public var settings: ServiceSettings
 
+    /// The first endpoint; the only one for a service configured with `url:`.
+    public var url: UpstreamURL { endpoints[0] }
+
+    /// A service with one endpoint.
     public init(name: String, url: UpstreamURL, settings: ServiceSettings = ServiceSettings()) {
+        self.init(name: name, endpoints: [url], settings: settings)
+    }
+
+    /// A service with several endpoints (at least one).
+    public init(name: String, endpoints: [UpstreamURL], settings: ServiceSettings = ServiceSettings()) {
+        precondition(!endpoints.isEmpty, "a service needs at least one endpoint")
         self.name = name
-        self.url = url
+        self.endpoints = endpoints
         self.settings = settings
     }
 }
@@ -101,6 +111,14 @@ public struct ServiceSettings: Sendable, Equatable {
     public var followRedirects: Bool
     /// Most redirects followed for one request when `followRedirects` is on.
     public var maxRedirects: Int
+    /// How a request picks one of several endpoints.
+    public var balancing: Balancing
+    /// Active health checks; `nil` when the service has none.
+    public var healthCheck: HealthCheck?
+    /// Passive ejection of endpoints that keep failing.
+    public var outlierDetection: OutlierDetection
+    /// Admission limits; beyond them 503 at once.
+    public var limits: Limits
 
     public init(
         timeouts: Timeouts = Timeouts(),
@@ -108,7 +126,11 @@ public struct ServiceSettings: Sendable, Equatable {
         retries: Retries = Retries(),
         slowThreshold: Duration = .seconds(10),
         followRedirects: Bool = false,
-        maxRedirects: Int = 5
+        maxRedirects: Int = 5,
+        balancing: Balancing = .leastRequest,
+        healthCheck: HealthCheck? = nil,
+        outlierDetection: OutlierDetection = OutlierDetection(),
+        limits: Limits = Limits()
     ) {
         self.timeouts = timeouts
         self.pool = pool
@@ -116,6 +138,10 @@ public struct ServiceSettings: Sendable, Equatable {
         self.slowThreshold = slowThreshold
         self.followRedirects = followRedirects
         self.maxRedirects = maxRedirects
+        self.balancing = balancing
+        self.healthCheck = healthCheck
+        self.outlierDetection = outlierDetection
+        self.limits = limits
     }
 }
 
@@ -168,11 +194,94 @@ extension ServiceSettings {
         public var backoff: Duration
         /// Request bodies up to this many bytes are kept for replay on a stale connection.
         public var replayBuffer: Int
+        /// Retries in flight may add at most this fraction on top of the requests in flight (`20%` = 0.2),
+        /// so that retries cannot amplify an outage.
+        public var budget: Double
+        /// Retries always allowed in flight, whatever the budget says (so a quiet service can still retry).
+        public var minRetryConcurrency: Int
 
-        public init(attempts: Int = 3, backoff: Duration = .milliseconds(500), replayBuffer: Int = 64 * 1024) {
+        public init(
+            attempts: Int = 3,
+            backoff: Duration = .milliseconds(500),
+            replayBuffer: Int = 64 * 1024,
+            budget: Double = 0.2,
+            minRetryConcurrency: Int = 3
+        ) {
             self.attempts = attempts
             self.backoff = backoff
             self.replayBuffer = replayBuffer
+            self.budget = budget
+            self.minRetryConcurrency = minRetryConcurrency
+        }
+    }
+
+    /// `balancing:` — `roundRobin` or `leastRequest` (power of two random choices).
+    public enum Balancing: String, Sendable, Equatable, CaseIterable {
+        case roundRobin
+        case leastRequest
+    }
+
+    /// `healthCheck:` — active checks, run in the background, never on the request path.
+    public struct HealthCheck: Sendable, Equatable {
+        /// Path requested with GET on each endpoint; any 2xx is healthy.
+        public var path: String
+        public var interval: Duration
+        /// Time allowed for one check (connect and response).
+        public var timeout: Duration
+        /// Consecutive successes that bring an unhealthy endpoint back.
+        public var healthyThreshold: Int
+        /// Consecutive failures that mark an endpoint unhealthy.
+        public var unhealthyThreshold: Int
+
+        public init(
+            path: String = "/health",
+            interval: Duration = .seconds(5),
+            timeout: Duration = .seconds(2),
+            healthyThreshold: Int = 2,
+            unhealthyThreshold: Int = 3
+        ) {
+            self.path = path
+            self.interval = interval
+            self.timeout = timeout
+            self.healthyThreshold = healthyThreshold
+            self.unhealthyThreshold = unhealthyThreshold
+        }
+    }
+
+    /// `outlierDetection:` — endpoints that keep failing are taken out of rotation for a while.
+    public struct OutlierDetection: Sendable, Equatable {
+        /// Consecutive 5xx replies or connection failures that eject an endpoint; 0 turns ejection off.
+        public var consecutiveFailures: Int
+        /// First ejection time; each further ejection of the same endpoint lasts this times the count.
+        public var baseEjectionTime: Duration
+        /// Longest ejection, however often an endpoint was ejected.
+        public var maxEjectionTime: Duration
+        /// At most this percentage of a service's endpoints are ejected at once (at least one may be).
+        public var maxEjectionPercent: Int
+
+        public init(
+            consecutiveFailures: Int = 5,
+            baseEjectionTime: Duration = .seconds(30),
+            maxEjectionTime: Duration = .seconds(300),
+            maxEjectionPercent: Int = 50
+        ) {
+            self.consecutiveFailures = consecutiveFailures
+            self.baseEjectionTime = baseEjectionTime
+            self.maxEjectionTime = maxEjectionTime
+            self.maxEjectionPercent = maxEjectionPercent
+        }
+    }
+
+    /// `limits:` — admission control per service.
+    public struct Limits: Sendable, Equatable {
+        /// Requests being proxied at once; beyond it (and the pending allowance) 503 at once.
+        public var maxConcurrentRequests: Int
+        /// Requests waiting for an upstream connection at once; beyond it 503 at once.
+        public var maxPendingRequests: Int
+
+        public init(maxConcurrentRequests: Int = 1024, maxPendingRequests: Int = 1024) {
+            self.maxConcurrentRequests = maxConcurrentRequests
+            self.maxPendingRequests = maxPendingRequests
         }
     }
 }

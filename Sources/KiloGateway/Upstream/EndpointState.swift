@@ -1,0 +1,83 @@
+import Atomics
+import GatewayConfiguration
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// What the gateway knows about one endpoint of one service, shared by every event loop,
+/// the health checker and the status page.
+///
+/// The request path only reads it with relaxed atomic loads (is it usable?) and writes it on
+/// outcomes; the rarely changing details (last error, last check) sit behind a lock that the
+/// request path takes only when something failed.
+public final class EndpointState: Sendable {
+    /// The service this endpoint belongs to.
+    public let service: String
+    public let url: UpstreamURL
+    /// Position among the service's endpoints.
+    public let index: Int
+
+    /// Active health: false after `unhealthyThreshold` failed checks, true again after `healthyThreshold`.
+    let activeHealthy = ManagedAtomic<Bool>(true)
+    /// Uptime nanoseconds until which the endpoint is ejected; 0 when it is not.
+    let ejectedUntil = ManagedAtomic<UInt64>(0)
+    /// Consecutive failures seen by the request path (reset by a success).
+    let consecutiveFailures = ManagedAtomic<Int>(0)
+    /// How often this endpoint was ejected (ejection time grows with it).
+    let ejections = ManagedAtomic<Int>(0)
+    private let details = NIOLockedValueBox(Details())
+
+    /// Facts for the status page.
+    public struct Details: Sendable {
+        public var lastError: String?
+        public var lastErrorAt: NIODeadline?
+        public var lastCheckAt: NIODeadline?
+        public var lastCheckOK: Bool?
+        public var consecutiveCheckSuccesses = 0
+        public var consecutiveCheckFailures = 0
+    }
+
+    init(service: String, url: UpstreamURL, index: Int) {
+        self.service = service
+        self.url = url
+        self.index = index
+    }
+
+    /// Whether new requests may go here now: healthy by its checks and not ejected.
+    func isUsable(now: NIODeadline) -> Bool {
+        guard activeHealthy.load(ordering: .relaxed) else { return false }
+        let until = ejectedUntil.load(ordering: .relaxed)
+        return until == 0 || now.uptimeNanoseconds >= until
+    }
+
+    /// Whether passive outlier detection has it out of rotation now.
+    func isEjected(now: NIODeadline) -> Bool {
+        let until = ejectedUntil.load(ordering: .relaxed)
+        return until != 0 && now.uptimeNanoseconds < until
+    }
+
+    public var isHealthy: Bool { activeHealthy.load(ordering: .relaxed) }
+    public var ejectionCount: Int { ejections.load(ordering: .relaxed) }
+    public var snapshot: Details { details.withLockedValue { $0 } }
+
+    func recordError(_ message: String, at now: NIODeadline) {
+        details.withLockedValue {
+            $0.lastError = message
+            $0.lastErrorAt = now
+        }
+    }
+
+    func updateDetails<T>(_ body: (inout Details) -> T) -> T {
+        details.withLockedValue(body)
+    }
+}
+
+/// The endpoints of one service and its shared admission counters.
+public final class ServiceState: Sendable {
+    public let name: String
+    public let endpoints: [EndpointState]
+
+    init(config: ServiceConfig) {
+        self.name = config.name
+        self.endpoints = config.endpoints.enumerated().map { EndpointState(service: config.name, url: $1, index: $0) }
+    }
+}
