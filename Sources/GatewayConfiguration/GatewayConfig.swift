@@ -256,7 +256,8 @@ extension ServiceSettings {
         public var baseEjectionTime: Duration
         /// Longest ejection, however often an endpoint was ejected.
         public var maxEjectionTime: Duration
-        /// At most this percentage of a service's endpoints are ejected at once (at least one may be).
+        /// At most this percentage of a service's endpoints are ejected at once: with the default 50, a service with
+        /// one endpoint is never ejected (it keeps being tried), one with three has at most one out.
         public var maxEjectionPercent: Int
 
         public init(

@@ -37,6 +37,14 @@ struct GatewayError: Error, Equatable {
         status: .serviceUnavailable, code: "pool_exhausted", message: "upstream connection pool exhausted", source: .gateway)
     static let draining = GatewayError(
         status: .serviceUnavailable, code: "draining", message: "gateway is shutting down", source: .gateway)
+    static let noHealthyEndpoint = GatewayError(
+        status: .serviceUnavailable, code: "no_healthy_endpoint", message: "no healthy upstream endpoint", source: .gateway)
+    static let tooManyRequests = GatewayError(
+        status: .serviceUnavailable, code: "admission_limit",
+        message: "too many requests in flight for this service", source: .gateway)
+    static let tooManyPending = GatewayError(
+        status: .serviceUnavailable, code: "admission_limit",
+        message: "too many requests waiting for an upstream connection", source: .gateway)
     static let tooManyRedirects = GatewayError(
         status: .badGateway, code: "too_many_redirects", message: "upstream redirected too many times", source: .upstream)
 }

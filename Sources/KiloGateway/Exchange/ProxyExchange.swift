@@ -11,6 +11,7 @@ import NIOHTTP1
 final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
     private var client: ClientConnectionHandler?
     private let loop: LoopContext
+    private let runtime: ServiceRuntime
     private let service: ServiceConfig
     private let route: ServiceRoute
     private let clientHead: HTTPRequestHead
@@ -18,8 +19,14 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
     private let startTime: NIODeadline
     private let policy: RetryPolicy
 
-    // Where the request goes; changes when a redirect is followed.
+    // Where the request goes: chosen per attempt by the balancer, or set by a followed redirect.
     private var endpoint: UpstreamEndpoint
+    /// The URL of the service endpoint of this attempt (for `Location` rewriting).
+    private var endpointURL: UpstreamURL
+    /// Index of the service endpoint of this attempt; `nil` while following a redirect elsewhere.
+    private var endpointIndex: Int?
+    /// The endpoint counted in the balancer's in-flight numbers, to uncount exactly once.
+    private var countedEndpoint: Int?
     private var upstreamHead: HTTPRequestHead
     private var redirectsFollowed = 0
     /// The body is not sent again (a 303 turned the request into a GET).
@@ -52,6 +59,10 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
     private var clientKeepAlive = true
     private var status = 0
     private var lastError: String?
+    // Admission bookkeeping, each undone exactly once.
+    private var admitted = false
+    private var countedPending = false
+    private var countedRetry = false
 
     private var responseTimer: Scheduled<Void>?
     private var idleTimer: Scheduled<Void>?
@@ -61,7 +72,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
     init(
         client: ClientConnectionHandler,
         loop: LoopContext,
-        service: ServiceConfig,
+        runtime: ServiceRuntime,
         route: ServiceRoute,
         clientHead: HTTPRequestHead,
         upstreamHead: HTTPRequestHead,
@@ -70,6 +81,8 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
     ) {
         self.client = client
         self.loop = loop
+        self.runtime = runtime
+        let service = runtime.config
         self.service = service
         self.route = route
         self.clientHead = clientHead
@@ -78,6 +91,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         self.startTime = startTime
         self.lastActivity = startTime
         self.endpoint = UpstreamEndpoint(service.url)
+        self.endpointURL = service.url
         let retries = service.settings.retries
         self.policy = RetryPolicy(maxAttempts: retries.attempts, backoff: retries.backoff)
     }
@@ -86,8 +100,15 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
 
     // MARK: driven by the client connection
 
-    /// Starts the first attempt.
+    /// Admits the request (or answers 503 at once) and starts the first attempt.
     func start() {
+        let limits = settings.limits
+        let inFlight = runtime.shared.inFlight.loadThenWrappingIncrement(ordering: .relaxed)
+        admitted = true
+        guard inFlight < limits.maxConcurrentRequests else {
+            fail(.tooManyRequests)
+            return
+        }
         beginAttempt()
     }
 
@@ -145,17 +166,79 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
 
     // MARK: attempts
 
-    /// - Parameter fresh: the previous attempt failed on a connection, so this one must not reuse an idle one.
-    private func beginAttempt(fresh: Bool = false) {
+    /// - Parameters:
+    ///   - fresh: the previous attempt failed on a connection, so this one must not reuse an idle one.
+    ///   - avoid: a service endpoint to steer away from (the one the previous attempt failed on).
+    private func beginAttempt(fresh: Bool = false, avoid: Int? = nil) {
         attempts += 1
         phase = .leasing
         requestHeadWritten = false
         requestFullySent = false
         responseBytesReceived = false
         responseHeadReceived = false
+        if redirectsFollowed == 0 {
+            guard let index = runtime.pickEndpoint(avoid: avoid, now: .now(), random: loop.random) else {
+                fail(.noHealthyEndpoint)
+                return
+            }
+            useEndpoint(index)
+        }
         let pool = loop.pool(for: endpoint, settings: settings)
         self.pool = pool
         pool.lease(for: self, fresh: fresh)
+        if phase == .leasing && !countedPending {
+            // No idle connection was at hand: this request now waits (connecting or queued).
+            let pending = runtime.shared.pending.loadThenWrappingIncrement(ordering: .relaxed)
+            countedPending = true
+            if pending >= settings.limits.maxPendingRequests {
+                pool.cancelLease(for: self)
+                fail(.tooManyPending)
+            }
+        }
+    }
+
+    /// Points this attempt at one of the service's endpoints.
+    private func useEndpoint(_ index: Int) {
+        uncountEndpoint()
+        let url = service.endpoints[index]
+        endpointIndex = index
+        endpointURL = url
+        runtime.active[index] += 1
+        countedEndpoint = index
+        let next = UpstreamEndpoint(url)
+        if next != endpoint || attempts == 1 {
+            endpoint = next
+            upstreamHead.headers.replaceOrAdd(name: "host", value: url.authority)
+            upstreamHead.uri = url.basePath + route.pathAndQuery
+        }
+    }
+
+    private func uncountEndpoint() {
+        if let counted = countedEndpoint {
+            runtime.active[counted] -= 1
+            countedEndpoint = nil
+        }
+    }
+
+    private func uncountPending() {
+        if countedPending {
+            runtime.shared.pending.wrappingDecrement(ordering: .relaxed)
+            countedPending = false
+        }
+    }
+
+    /// Feeds passive outlier detection with the outcome of an attempt on a service endpoint.
+    private func recordOutcome(failed: Bool, reason: String? = nil) {
+        guard let index = endpointIndex else { return }
+        let now = NIODeadline.now()
+        if let ejection = runtime.recordOutcome(endpoint: index, failed: failed, reason: reason, now: now) {
+            loop.logger.warning(
+                "upstream endpoint ejected",
+                metadata: [
+                    "service": "\(service.name)", "endpoint": "\(endpointURL)", "for": "\(ejection)",
+                    "reason": "\(reason ?? "failures")",
+                ])
+        }
     }
 
     func leaseSucceeded(_ connection: UpstreamConnection) {
@@ -163,6 +246,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
             pool?.release(connection, reusable: true)
             return
         }
+        uncountPending()
         phase = .exchanging
         self.connection = connection
         connection.beginRequest(delegate: self)
@@ -182,6 +266,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
 
     func leaseFailed(_ failure: PoolLeaseFailure) {
         guard phase == .leasing else { return }
+        uncountPending()
         switch failure {
         case .connect(let error):
             attemptFailed(.connect, detail: UpstreamErrorDescription.describe(error))
@@ -210,6 +295,10 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         lastError = detail
         cancelAttemptTimers()
         let reused = connection?.isReused ?? false
+        // A reused connection closed under us is the keep-alive race, not the endpoint's fault.
+        let staleRace = failure == .closedBeforeResponse && reused && !responseBytesReceived
+        recordOutcome(failed: !staleRace, reason: detail)
+        let failedEndpoint = endpointIndex
         if let connection {
             self.connection = nil
             connection.close()
@@ -225,6 +314,13 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         )
         switch policy.decide(failure, facts: facts, attemptsMade: attempts, jitter: loop.nextJitter()) {
         case .retry(let reason, let delay):
+            // A stale-connection retry resends a request the upstream never saw, so it cannot amplify
+            // an outage: only the other retries spend the budget.
+            guard reason == .staleConnection || admitRetry() else {
+                lastError = "\(detail) (retry budget exhausted)"
+                giveUp(failure, detail: detail)
+                return
+            }
             loop.logger.debug(
                 "retrying upstream request",
                 metadata: ["requestId": "\(requestID)", "service": "\(service.name)", "reason": "\(reason.rawValue)"])
@@ -233,26 +329,48 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
                 unsentBytes = replayBytes
             }
             let fresh = reason != .connect
+            // A stale connection says nothing about the endpoint; other failures steer the retry elsewhere.
+            let avoid = reason == .staleConnection ? nil : failedEndpoint
             if delay == .zero {
-                beginAttempt(fresh: fresh)
+                beginAttempt(fresh: fresh, avoid: avoid)
             } else {
                 phase = .backoff
                 backoffTimer = loop.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(delay)) { [self] in
                     backoffTimer = nil
-                    if phase == .backoff { beginAttempt(fresh: fresh) }
+                    if phase == .backoff { beginAttempt(fresh: fresh, avoid: avoid) }
                 }
             }
         case .giveUp:
-            if clientResponseStarted {
-                abortClient()
-                return
-            }
-            switch failure {
-            case .connect: fail(.connectFailed(detail))
-            case .responseTimeout: fail(.responseTimeout)
-            case .closedBeforeResponse, .protocolError: fail(.upstreamFailed(detail))
-            }
+            giveUp(failure, detail: detail)
         }
+    }
+
+    private func giveUp(_ failure: RetryPolicy.Failure, detail: String) {
+        if clientResponseStarted {
+            abortClient()
+            return
+        }
+        switch failure {
+        case .connect: fail(.connectFailed(detail))
+        case .responseTimeout: fail(.responseTimeout)
+        case .closedBeforeResponse, .protocolError: fail(.upstreamFailed(detail))
+        }
+    }
+
+    /// The retry budget: retries in flight may add at most `retries.budget` of the requests in
+    /// flight (never fewer than `minRetryConcurrency`), so retries cannot multiply an outage.
+    private func admitRetry() -> Bool {
+        if countedRetry { return true }  // this request already holds a retry slot
+        let retries = settings.retries
+        let shared = runtime.shared
+        let allowed = max(retries.minRetryConcurrency, Int(Double(shared.inFlight.load(ordering: .relaxed)) * retries.budget))
+        let current = shared.retriesInFlight.loadThenWrappingIncrement(ordering: .relaxed)
+        guard current < allowed else {
+            shared.retriesInFlight.wrappingDecrement(ordering: .relaxed)
+            return false
+        }
+        countedRetry = true
+        return true
     }
 
     // MARK: upstream events
@@ -271,6 +389,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
             responseTimer?.cancel()
             responseTimer = nil
             upstreamKeepAlive = head.isKeepAlive
+            recordOutcome(failed: head.status.code >= 500, reason: head.status.code >= 500 ? "status \(head.status.code)" : nil)
             let codings = head.headers[canonicalForm: "transfer-encoding"]
             if !codings.isEmpty && !(codings.count == 1 && codings[0].lowercased() == "chunked") {
                 // After de-chunking, another coding could not be passed on intact.
@@ -347,7 +466,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
             from: upstream,
             clientVersion: clientHead.version,
             requestID: requestID,
-            location: LocationRewriter(upstream: service.url, publicPrefix: route.publicPrefix),
+            location: LocationRewriter(upstream: endpointURL, publicPrefix: route.publicPrefix),
             keepAlive: clientKeepAlive
         )
         clientResponseStarted = true
@@ -412,7 +531,9 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
             unsentBytes = replayBytes
         }
         upstreamHead = head
+        uncountEndpoint()
         endpoint = redirect.endpoint
+        endpointIndex = nil
         attempts = 0
         beginAttempt()
     }
@@ -490,6 +611,10 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         cancelAttemptTimers()
         backoffTimer?.cancel()
         backoffTimer = nil
+        uncountEndpoint()
+        uncountPending()
+        if admitted { runtime.shared.inFlight.wrappingDecrement(ordering: .relaxed) }
+        if countedRetry { runtime.shared.retriesInFlight.wrappingDecrement(ordering: .relaxed) }
         let duration = Double((NIODeadline.now() - startTime).nanoseconds) / 1e9
         if let accessLog = loop.accessLog {
             accessLog.write(

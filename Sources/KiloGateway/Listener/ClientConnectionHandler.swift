@@ -219,7 +219,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     }
 
     private func startExchange(head: HTTPRequestHead, route: ServiceRoute, framing: RequestFraming) {
-        let service = loop.routes.services[route.serviceIndex]
+        let runtime = loop.services[route.serviceIndex]
+        let service = runtime.config
         if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
             if head.version == .http1_1 {
                 context?.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
@@ -235,7 +236,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
             facts: .init(address: clientAddress, scheme: "http", requestID: currentRequestID)
         )
         let exchange = ProxyExchange(
-            client: self, loop: loop, service: service, route: route, clientHead: head,
+            client: self, loop: loop, runtime: runtime, route: route, clientHead: head,
             upstreamHead: upstreamHead, requestID: currentRequestID, startTime: currentStart)
         self.exchange = exchange
         exchange.start()

@@ -30,6 +30,8 @@ struct ServiceRoute: Equatable {
     var serviceIndex: Int
     /// Target sent upstream: the service's base path, the rest of the path, the raw query.
     var upstreamTarget: String
+    /// The rest of the path and the raw query, without any endpoint's base path.
+    var pathAndQuery: String
     /// The public prefix the client used (`/api/chat` or `/chat`), for rewriting `Location`.
     var publicPrefix: String
 }

@@ -56,6 +56,7 @@ struct RouteTable: Sendable {
                 service: service.name,
                 serviceIndex: position,
                 upstreamTarget: target.joined(pathPrefix: service.url.basePath, path: forwardedPath),
+                pathAndQuery: target.joined(pathPrefix: "", path: forwardedPath),
                 publicPrefix: String(prefix)
             )
         )

@@ -25,6 +25,8 @@ public final class GatewayServer: Sendable {
     private let group: any EventLoopGroup
     private let ownsGroup: Bool
     private let loops: LoopContexts
+    /// Every service's shared endpoint state (health, ejection, admission counters).
+    public let upstreamStates: UpstreamStates
     private let options: Options
     private let state: NIOLockedValueBox<State>
 
@@ -57,11 +59,13 @@ public final class GatewayServer: Sendable {
             self.ownsGroup = true
         }
         let routes = RouteTable(config: config)
+        let states = UpstreamStates(config: config)
+        self.upstreamStates = states
         let eventLoops = Array(group.makeIterator())
         var contexts: [ObjectIdentifier: LoopContext] = [:]
         for loop in eventLoops {
             contexts[ObjectIdentifier(loop)] = LoopContext(
-                eventLoop: loop, routes: routes, loopCount: eventLoops.count, logger: logger,
+                eventLoop: loop, routes: routes, states: states, loopCount: eventLoops.count, logger: logger,
                 accessLog: config.accessLog ? accessLog : nil)
         }
         self.loops = LoopContexts(byLoop: contexts)
@@ -142,6 +146,7 @@ public final class GatewayServer: Sendable {
                 metadata: ["keys": "\(restartOnly.joined(separator: ", "))"])
         }
         state.withLockedValue { $0.config = newConfig }
+        upstreamStates.update(newConfig)
         let routes = RouteTable(config: newConfig)
         await loops.forEach { $0.apply(routes) }
         logger.info(

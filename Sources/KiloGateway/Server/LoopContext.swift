@@ -12,7 +12,10 @@ final class LoopContext {
     let accessLog: AccessLog?
     /// How many event loops share the configured pool limits.
     let loopCount: Int
-    var routes: RouteTable
+    private(set) var routes: RouteTable
+    /// Per service (same order as `routes.services`): config, shared state, this loop's counters.
+    private(set) var services: [ServiceRuntime]
+    let upstreamStates: UpstreamStates
     var requestIDs = RequestIDGenerator()
     var jitter = RequestIDGenerator()
     private var pools: [UpstreamEndpoint: UpstreamPool] = [:]
@@ -22,9 +25,11 @@ final class LoopContext {
     /// Set when the server drains: keep-alive ends after the current response.
     var draining = false
 
-    init(eventLoop: any EventLoop, routes: RouteTable, loopCount: Int, logger: Logger, accessLog: AccessLog?) {
+    init(eventLoop: any EventLoop, routes: RouteTable, states: UpstreamStates, loopCount: Int, logger: Logger, accessLog: AccessLog?) {
         self.eventLoop = eventLoop
         self.routes = routes
+        self.upstreamStates = states
+        self.services = Self.runtimes(for: routes, states: states)
         self.loopCount = loopCount
         self.logger = logger
         self.accessLog = accessLog
@@ -45,9 +50,10 @@ final class LoopContext {
     /// their exchange ends; exchanges in flight keep the snapshot they started with.
     func apply(_ newRoutes: RouteTable) {
         routes = newRoutes
+        services = Self.runtimes(for: newRoutes, states: upstreamStates)
         var wanted: [UpstreamEndpoint: ServiceSettings] = [:]
         for service in newRoutes.services {
-            wanted[UpstreamEndpoint(service.url)] = service.settings
+            for url in service.endpoints { wanted[UpstreamEndpoint(url)] = service.settings }
         }
         for (endpoint, pool) in pools {
             if let settings = wanted[endpoint], settings.pool == pool.poolSettings, settings.timeouts.connect == pool.connectTimeoutSetting {
@@ -56,6 +62,18 @@ final class LoopContext {
             pool.shutdown()
             pools[endpoint] = nil
         }
+    }
+
+    private static func runtimes(for routes: RouteTable, states: UpstreamStates) -> [ServiceRuntime] {
+        let shared = states.snapshot()
+        return routes.services.enumerated().map { index, config in
+            ServiceRuntime(index: index, config: config, shared: shared[config.name]?.state ?? ServiceState(config: config))
+        }
+    }
+
+    /// A number in `0..<upperBound` for balancing.
+    func random(_ upperBound: Int) -> Int {
+        Int(jitter.nextWord() % UInt64(upperBound))
     }
 
     /// A number in 0..<1 for retry jitter.

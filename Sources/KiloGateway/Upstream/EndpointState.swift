@@ -75,9 +75,19 @@ public final class EndpointState: Sendable {
 public final class ServiceState: Sendable {
     public let name: String
     public let endpoints: [EndpointState]
+    /// Requests admitted and not finished, across event loops (`limits.maxConcurrentRequests`).
+    let inFlight = ManagedAtomic<Int>(0)
+    /// Requests waiting for an upstream connection (connecting or queued), across event loops.
+    let pending = ManagedAtomic<Int>(0)
+    /// Requests currently retrying (`retries.budget`).
+    let retriesInFlight = ManagedAtomic<Int>(0)
 
-    init(config: ServiceConfig) {
+    /// - Parameter previous: endpoints of the same service before a reload; one with the same URL keeps its state.
+    init(config: ServiceConfig, reusing previous: [EndpointState] = []) {
         self.name = config.name
-        self.endpoints = config.endpoints.enumerated().map { EndpointState(service: config.name, url: $1, index: $0) }
+        self.endpoints = config.endpoints.enumerated().map { index, url in
+            if let kept = previous.first(where: { $0.url == url && $0.index == index }) { return kept }
+            return EndpointState(service: config.name, url: url, index: index)
+        }
     }
 }

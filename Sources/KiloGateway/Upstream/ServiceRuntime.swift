@@ -1,0 +1,57 @@
+import GatewayConfiguration
+import NIOCore
+
+/// One service as an event loop sees it: its configuration, the state shared with the other
+/// loops, and this loop's own balancing counters (no atomics needed for those).
+final class ServiceRuntime {
+    let index: Int
+    let config: ServiceConfig
+    let shared: ServiceState
+    let outliers: OutlierPolicy
+    /// Requests in flight from this loop, per endpoint (for leastRequest).
+    var active: [Int]
+    var cursor = 0
+
+    init(index: Int, config: ServiceConfig, shared: ServiceState) {
+        self.index = index
+        self.config = config
+        self.shared = shared
+        self.outliers = OutlierPolicy(settings: config.settings.outlierDetection)
+        self.active = Array(repeating: 0, count: config.endpoints.count)
+    }
+
+    var settings: ServiceSettings { config.settings }
+
+    /// Picks an endpoint for an attempt, or `nil` when none is usable.
+    func pickEndpoint(avoid: Int?, now: NIODeadline, random: (Int) -> Int) -> Int? {
+        let endpoints = shared.endpoints
+        if endpoints.count == 1 {
+            return endpoints[0].isUsable(now: now) ? 0 : nil
+        }
+        let usable = endpoints.map { $0.isUsable(now: now) }
+        return EndpointSelector.pick(
+            policy: settings.balancing, usable: usable, active: active, avoid: avoid, cursor: &cursor, random: random)
+    }
+
+    /// Records how an attempt on an endpoint went; returns the ejection time when it got ejected.
+    func recordOutcome(endpoint index: Int, failed: Bool, reason: String?, now: NIODeadline) -> Duration? {
+        let endpoint = shared.endpoints[index]
+        guard failed else {
+            if endpoint.consecutiveFailures.load(ordering: .relaxed) != 0 {
+                endpoint.consecutiveFailures.store(0, ordering: .relaxed)
+            }
+            return nil
+        }
+        if let reason { endpoint.recordError(reason, at: now) }
+        let failures = endpoint.consecutiveFailures.wrappingIncrementThenLoad(ordering: .relaxed)
+        let ejectedNow = shared.endpoints.filter { $0.isEjected(now: now) }.count
+        guard !endpoint.isEjected(now: now),
+            outliers.shouldEject(consecutiveFailures: failures, ejectedNow: ejectedNow, endpoints: shared.endpoints.count)
+        else { return nil }
+        let count = endpoint.ejections.wrappingIncrementThenLoad(ordering: .relaxed)
+        let time = outliers.ejectionTime(count: count)
+        endpoint.ejectedUntil.store(now.uptimeNanoseconds &+ UInt64(TimeAmount(time).nanoseconds), ordering: .relaxed)
+        endpoint.consecutiveFailures.store(0, ordering: .relaxed)
+        return time
+    }
+}

@@ -1,0 +1,78 @@
+"""Runs one wrk command and measures the proxy around it.
+
+    wrkrun.py --label NAME --round N --kind small --root-pid PID -- taskset -c 1 wrk ...
+
+Reads utime+stime of the proxy (root pid and its descendants) before and after,
+parses wrk's --latency output, and prints one JSON object on stdout: requests/s,
+p50/p99 in ms, transfer MiB/s, CPU seconds and CPU µs per request, VmRSS after,
+non-2xx responses and socket errors. wrk's own output goes to stderr.
+"""
+import argparse
+import json
+import re
+import subprocess
+import sys
+
+import proc
+
+TIME_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0, "h": 3600000.0}
+SIZE_UNITS = {"B": 1 / 1048576, "KB": 1 / 1024, "MB": 1.0, "GB": 1024.0, "TB": 1048576.0}  # wrk uses 1024
+
+
+def ms(text):
+    m = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text)
+    return float(m.group(1)) * TIME_UNITS[m.group(2)] if m else None
+
+
+def parse(out):
+    r = {"requests": 0, "rps": None, "p50_ms": None, "p99_ms": None, "mib_per_s": None,
+         "non2xx": 0, "socket_errors": {"connect": 0, "read": 0, "write": 0, "timeout": 0}}
+    if m := re.search(r"(\d+) requests in ([\d.]+\w+), ([\d.]+)(\w+) read", out):
+        r["requests"] = int(m.group(1))
+        r["duration_ms"] = ms(m.group(2))
+    if m := re.search(r"Requests/sec:\s+([\d.]+)", out):
+        r["rps"] = float(m.group(1))
+    if m := re.search(r"Transfer/sec:\s+([\d.]+)(\w+)", out):
+        r["mib_per_s"] = float(m.group(1)) * SIZE_UNITS.get(m.group(2), 0)
+    for pct, key in (("50", "p50_ms"), ("99", "p99_ms")):
+        if m := re.search(rf"^\s+{pct}(?:\.000)?%\s+(\S+)", out, re.M):
+            r[key] = ms(m.group(1))
+    if m := re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out):
+        r["non2xx"] = int(m.group(1))
+    if m := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out):
+        r["socket_errors"] = dict(zip(("connect", "read", "write", "timeout"), map(int, m.groups())))
+    return r
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--label", required=True)
+    ap.add_argument("--kind", required=True)
+    ap.add_argument("--round", type=int, default=0)
+    ap.add_argument("--root-pid", type=int, required=True)
+    ap.add_argument("--timeout", type=float, default=120)
+    ap.add_argument("cmd", nargs=argparse.REMAINDER)
+    a = ap.parse_args()
+    cmd = a.cmd[1:] if a.cmd and a.cmd[0] == "--" else a.cmd
+
+    pids = proc.tree(a.root_pid)
+    cpu0 = proc.cpu_seconds(pids)
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=a.timeout)
+        out, rc = done.stdout + done.stderr, done.returncode
+    except subprocess.TimeoutExpired as e:
+        out, rc = (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or ""), "timeout"
+    pids = proc.tree(a.root_pid)  # nginx may have respawned a worker
+    cpu1 = proc.cpu_seconds(pids)
+    sys.stderr.write(out)
+
+    r = parse(out)
+    r.update(label=a.label, kind=a.kind, round=a.round, wrk_rc=rc,
+             cpu_s=round(cpu1 - cpu0, 3), rss_kb=proc.rss_kb(pids),
+             proxy_alive=proc.alive(a.root_pid))
+    r["cpu_us_per_req"] = round((cpu1 - cpu0) / r["requests"] * 1e6, 2) if r["requests"] else None
+    print(json.dumps(r))
+
+
+if __name__ == "__main__":
+    main()
