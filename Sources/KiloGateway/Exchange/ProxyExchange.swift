@@ -316,7 +316,9 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         case .retry(let reason, let delay):
             // A stale-connection retry resends a request the upstream never saw, so it cannot amplify
             // an outage: only the other retries spend the budget.
-            guard reason == .staleConnection || admitRetry() else {
+            // Failing over to another endpoint after a refused connect is free too: nothing reached an upstream.
+            let failover = reason == .connect && failedEndpoint.map { runtime.hasUsableEndpoint(besides: $0, now: .now()) } == true
+            guard reason == .staleConnection || failover || admitRetry() else {
                 lastError = "\(detail) (retry budget exhausted)"
                 giveUp(failure, detail: detail)
                 return

@@ -43,14 +43,14 @@ public final class EndpointState: Sendable {
     }
 
     /// Whether new requests may go here now: healthy by its checks and not ejected.
-    func isUsable(now: NIODeadline) -> Bool {
+    public func isUsable(now: NIODeadline) -> Bool {
         guard activeHealthy.load(ordering: .relaxed) else { return false }
         let until = ejectedUntil.load(ordering: .relaxed)
         return until == 0 || now.uptimeNanoseconds >= until
     }
 
     /// Whether passive outlier detection has it out of rotation now.
-    func isEjected(now: NIODeadline) -> Bool {
+    public func isEjected(now: NIODeadline) -> Bool {
         let until = ejectedUntil.load(ordering: .relaxed)
         return until != 0 && now.uptimeNanoseconds < until
     }

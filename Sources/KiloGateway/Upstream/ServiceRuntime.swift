@@ -33,6 +33,11 @@ final class ServiceRuntime {
             policy: settings.balancing, usable: usable, active: active, avoid: avoid, cursor: &cursor, random: random)
     }
 
+    /// Whether another endpoint than `index` could take a request now.
+    func hasUsableEndpoint(besides index: Int, now: NIODeadline) -> Bool {
+        shared.endpoints.contains { $0.index != index && $0.isUsable(now: now) }
+    }
+
     /// Records how an attempt on an endpoint went; returns the ejection time when it got ejected.
     func recordOutcome(endpoint index: Int, failed: Bool, reason: String?, now: NIODeadline) -> Duration? {
         let endpoint = shared.endpoints[index]

@@ -39,6 +39,7 @@ struct GatewayHarness: Sendable {
 /// and stops everything even when `body` throws.
 func withGateway<T>(
     upstreams: [String: Behaviour] = ["echo": Behaviour()],
+    clusters: [String: [Behaviour]] = [:],
     extraServices: [String: UpstreamURL] = [:],
     aliases: [String: String] = [:],
     configure: (inout ServiceSettings) -> Void = { _ in },
@@ -58,6 +59,16 @@ func withGateway<T>(
     }
     for (name, url) in extraServices {
         services[name] = ServiceConfig(name: name, url: url, settings: settings)
+    }
+    // A cluster is one service with several endpoints; its upstreams are named "name/0", "name/1", …
+    for (name, behaviours) in clusters {
+        var urls: [UpstreamURL] = []
+        for (index, behaviour) in behaviours.enumerated() {
+            let upstream = try await DemoUpstream.start(behaviour: behaviour, group: TestGroups.upstream)
+            started["\(name)/\(index)"] = upstream
+            urls.append(UpstreamURL(host: "127.0.0.1", port: upstream.port))
+        }
+        services[name] = ServiceConfig(name: name, endpoints: urls, settings: settings)
     }
     let config = GatewayConfig(
         listen: ListenAddress(host: "127.0.0.1", port: 0), drainTimeout: drainTimeout, defaults: settings,
