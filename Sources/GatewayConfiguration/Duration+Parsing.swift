@@ -47,3 +47,18 @@ extension Duration {
         return (parts[0], parts.count == 2 ? parts[1] : "")
     }
 }
+
+extension Duration {
+    /// The duration as it would be written in the configuration (`500ms`, `30s`, `5m`, `1.5s`), for messages
+    /// that quote a value the reader inherited rather than read.
+    var configurationText: String {
+        let (seconds, attoseconds) = components
+        let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        let exactMilliseconds = attoseconds % 1_000_000_000_000_000 == 0
+        guard exactMilliseconds else { return "\(Double(seconds) + Double(attoseconds) / 1e18)s" }
+        if milliseconds % 3_600_000 == 0, milliseconds != 0 { return "\(milliseconds / 3_600_000)h" }
+        if milliseconds % 60_000 == 0, milliseconds != 0 { return "\(milliseconds / 60_000)m" }
+        if milliseconds % 1000 == 0 { return "\(milliseconds / 1000)s" }
+        return "\(milliseconds)ms"
+    }
+}

@@ -43,8 +43,8 @@ extension ConfigurationReader {
     private mutating func readDefaults(_ entry: Entry) -> ServiceSettings {
         var settings = ServiceSettings()
         for child in entries(of: entry.value, path: entry.path, line: entry.keyLine) ?? [] {
-            if child.name == "url" {
-                report(child.path, line: child.keyLine, "url belongs on a service, not under defaults")
+            if child.name == "url" || child.name == "urls" {
+                report(child.path, line: child.keyLine, "\(child.name) belongs on a service, not under defaults")
             } else if !applySetting(child, to: &settings) {
                 unknownKey(child, known: Self.settingsKeys)
             }
@@ -62,25 +62,76 @@ extension ConfigurationReader {
                 report(service.path, line: service.keyLine, problem)
             }
             var settings = defaults
-            var url: UpstreamURL?
-            var sawURL = false
+            var url: Entry?
+            var urls: Entry?
+            var endpoints: [UpstreamURL]?
             let children = entries(of: service.value, path: service.path, line: service.keyLine)
             for child in children ?? [] {
-                if child.name == "url" {
-                    sawURL = true
-                    url = value(child, expecting: "a url", UpstreamURL.init(configuration:))
-                } else if !applySetting(child, to: &settings) {
-                    unknownKey(child, known: ["url"] + Self.settingsKeys)
+                switch child.name {
+                case "url":
+                    url = child
+                    if case .sequence = child.value {
+                        report(child.path, line: child.valueLine, "expected a url, got a list (use urls: for several endpoints)")
+                    } else {
+                        endpoints = value(child, expecting: "a url", UpstreamURL.init(configuration:)).map { [$0] }
+                    }
+                case "urls":
+                    urls = child
+                    endpoints = self.endpoints(child)
+                default:
+                    if !applySetting(child, to: &settings) {
+                        unknownKey(child, known: ["url", "urls"] + Self.settingsKeys)
+                    }
                 }
             }
-            if children != nil, !sawURL {
-                report(service.path + ".url", line: service.keyLine, "missing (every service needs url: http://host[:port])")
-            }
-            if let url {
-                services[service.name] = ServiceConfig(name: service.name, url: url, settings: settings)
+            guard children != nil else { continue }
+            switch (url, urls) {
+            case (nil, nil):
+                report(service.path + ".url", line: service.keyLine,
+                       "missing (every service needs url: http://host[:port], or urls: [...] for several endpoints)")
+            case (.some, .some(let urls)):
+                report(urls.path, line: urls.keyLine, "set either url (one endpoint) or urls (several), not both")
+            case (.some, nil), (nil, .some):
+                if let endpoints {
+                    services[service.name] = ServiceConfig(name: service.name, endpoints: endpoints, settings: settings)
+                }
             }
         }
         return (services, declared)
+    }
+
+    /// `urls:` — a non-empty list of distinct endpoints; each problem is reported against its item (`urls[1]`).
+    private mutating func endpoints(_ entry: Entry) -> [UpstreamURL]? {
+        guard case .sequence(let items) = entry.value else {
+            report(entry.path, line: entry.valueLine,
+                   "expected a list of urls, got \(Self.kind(of: entry.value)) (use url: for a single endpoint)")
+            return nil
+        }
+        guard !items.isEmpty else {
+            report(entry.path, line: entry.valueLine, "must list at least one url")
+            return nil
+        }
+        var endpoints: [UpstreamURL] = []
+        var firstIndex: [UpstreamURL: Int] = [:]
+        var valid = true
+        for (index, item) in items.enumerated() {
+            let itemEntry = Entry(name: "\(entry.name)[\(index)]", path: "\(entry.path)[\(index)]", keyLine: entry.keyLine, value: item)
+            guard let endpoint = value(itemEntry, expecting: "a url", UpstreamURL.init(configuration:)) else {
+                valid = false
+                continue
+            }
+            // Host names are case-insensitive, so http://A and http://a would be one endpoint counted twice.
+            var identity = endpoint
+            identity.host = endpoint.host.lowercased()
+            if let first = firstIndex[identity] {
+                report(itemEntry.path, line: itemEntry.valueLine, "duplicate endpoint \(endpoint) (same as \(entry.name)[\(first)])")
+                valid = false
+            } else {
+                firstIndex[identity] = index
+            }
+            endpoints.append(endpoint)
+        }
+        return valid ? endpoints : nil
     }
 
     private mutating func readAliases(_ entry: Entry, declaredServices: [String]) -> [String: String] {

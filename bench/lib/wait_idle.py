@@ -2,9 +2,10 @@
 
     wait_idle.py [MAX_SECONDS] [THRESHOLD]
 
-Gives up after MAX_SECONDS (default 30) with a warning on stderr; prints the
-last idle percentage on stdout either way, and exits 0 when idle was reached, 1 otherwise.
+Gives up after MAX_SECONDS (default 30). Prints JSON: the last idle percentage,
+whether the threshold was reached, the load average, and the seconds waited.
 """
+import json
 import sys
 import time
 
@@ -18,7 +19,8 @@ def sample():
 def main():
     limit = float(sys.argv[1]) if len(sys.argv) > 1 else 30
     threshold = float(sys.argv[2]) if len(sys.argv) > 2 else 90
-    deadline = time.monotonic() + limit
+    start = time.monotonic()
+    deadline = start + limit
     idle0, total0 = sample()
     pct = 0.0
     while time.monotonic() < deadline:
@@ -27,12 +29,12 @@ def main():
         pct = 100.0 * (idle1 - idle0) / max(1, total1 - total0)
         idle0, total0 = idle1, total1
         if pct >= threshold:
-            print(f"{pct:.0f}")
-            return 0
-    sys.stderr.write(f"warning: machine still busy after {limit:.0f}s (CPU idle {pct:.0f}% < {threshold:.0f}%); "
-                     "proceeding, figures will be noisy\n")
-    print(f"{pct:.0f}")
-    return 1
+            break
+    with open("/proc/loadavg") as f:
+        load = " ".join(f.read().split()[:3])
+    print(json.dumps({"cpu_idle_pct": round(pct), "reached": pct >= threshold, "loadavg": load,
+                      "waited_s": round(time.monotonic() - start)}))
+    return 0
 
 
 if __name__ == "__main__":
