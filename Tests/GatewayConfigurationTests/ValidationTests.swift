@@ -35,7 +35,7 @@ import Testing
         #expect(found.map(\.key) == ["listn", "defaults.timeouts.conect", "services.a.colour"])
         #expect(found.map(\.line) == [2, 4, 6])
         #expect(found[0].message == "unknown key \"listn\" (did you mean \"listen\"?)")
-        #expect(found[2].message.hasPrefix("unknown key \"colour\" (expected one of: url, timeouts"))
+        #expect(found[2].message.hasPrefix("unknown key \"colour\" (expected one of: url, urls, timeouts"))
     }
 
     @Test func missingURL() {

@@ -9,6 +9,8 @@ enum BuiltinReply {
             return (.ok, #"{"status":"ok"}"#)
         case .readiness:
             return draining ? (.serviceUnavailable, #"{"status":"draining"}"#) : (.ok, #"{"status":"ready"}"#)
+        case .metrics, .adminStatus:
+            preconditionFailure("\(endpoint) is answered by its own reply")
         }
     }
 }

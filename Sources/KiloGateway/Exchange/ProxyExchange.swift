@@ -18,6 +18,8 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
     let requestID: String
     private let startTime: NIODeadline
     private let policy: RetryPolicy
+    /// This service's metric handles on this loop, kept for the whole request (a reload may renumber services).
+    private let serviceMetrics: ServiceMetrics
 
     // Where the request goes: chosen per attempt by the balancer, or set by a followed redirect.
     private var endpoint: UpstreamEndpoint
@@ -94,6 +96,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         self.endpointURL = service.url
         let retries = service.settings.retries
         self.policy = RetryPolicy(maxAttempts: retries.attempts, backoff: retries.backoff)
+        self.serviceMetrics = loop.metrics.service(runtime.index)
     }
 
     private var settings: ServiceSettings { service.settings }
@@ -105,7 +108,9 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         let limits = settings.limits
         let inFlight = runtime.shared.inFlight.loadThenWrappingIncrement(ordering: .relaxed)
         admitted = true
+        serviceMetrics.adjustInFlight(by: 1)
         guard inFlight < limits.maxConcurrentRequests else {
+            serviceMetrics.recordAdmissionRejection(.concurrency)
             fail(.tooManyRequests)
             return
         }
@@ -178,6 +183,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         responseHeadReceived = false
         if redirectsFollowed == 0 {
             guard let index = runtime.pickEndpoint(avoid: avoid, now: .now(), random: loop.random) else {
+                serviceMetrics.recordAdmissionRejection(.noHealthyEndpoint)
                 fail(.noHealthyEndpoint)
                 return
             }
@@ -191,6 +197,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
             let pending = runtime.shared.pending.loadThenWrappingIncrement(ordering: .relaxed)
             countedPending = true
             if pending >= settings.limits.maxPendingRequests {
+                serviceMetrics.recordAdmissionRejection(.pending)
                 pool.cancelLease(for: self)
                 fail(.tooManyPending)
             }
@@ -227,11 +234,14 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         }
     }
 
-    /// Feeds passive outlier detection with the outcome of an attempt on a service endpoint.
-    private func recordOutcome(failed: Bool, reason: String? = nil) {
+    /// Counts an attempt's outcome and feeds passive outlier detection with it.
+    private func recordOutcome(_ outcome: AttemptOutcome, reason: String? = nil) {
+        serviceMetrics.recordAttempt(outcome)
+        let failed = outcome != .success && outcome != .staleConnection
         guard let index = endpointIndex else { return }
         let now = NIODeadline.now()
         if let ejection = runtime.recordOutcome(endpoint: index, failed: failed, reason: reason, now: now) {
+            loop.metrics.gateway.recordEjection(service: service.name, endpoint: endpointURL.description)
             loop.logger.warning(
                 "upstream endpoint ejected",
                 metadata: [
@@ -297,7 +307,14 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         let reused = connection?.isReused ?? false
         // A reused connection closed under us is the keep-alive race, not the endpoint's fault.
         let staleRace = failure == .closedBeforeResponse && reused && !responseBytesReceived
-        recordOutcome(failed: !staleRace, reason: detail)
+        let outcome: AttemptOutcome
+        switch failure {
+        case .connect: outcome = .connectError
+        case .closedBeforeResponse: outcome = staleRace ? .staleConnection : .closedEarly
+        case .responseTimeout: outcome = .timeout
+        case .protocolError: outcome = .protocolError
+        }
+        recordOutcome(outcome, reason: detail)
         let failedEndpoint = endpointIndex
         if let connection {
             self.connection = nil
@@ -320,9 +337,11 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
             let failover = reason == .connect && failedEndpoint.map { runtime.hasUsableEndpoint(besides: $0, now: .now()) } == true
             guard reason == .staleConnection || failover || admitRetry() else {
                 lastError = "\(detail) (retry budget exhausted)"
+                serviceMetrics.recordAdmissionRejection(.retryBudget)
                 giveUp(failure, detail: detail)
                 return
             }
+            serviceMetrics.recordRetry(RetryReason(rawValue: reason.rawValue) ?? .connect)
             loop.logger.debug(
                 "retrying upstream request",
                 metadata: ["requestId": "\(requestID)", "service": "\(service.name)", "reason": "\(reason.rawValue)"])
@@ -391,7 +410,11 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
             responseTimer?.cancel()
             responseTimer = nil
             upstreamKeepAlive = head.isKeepAlive
-            recordOutcome(failed: head.status.code >= 500, reason: head.status.code >= 500 ? "status \(head.status.code)" : nil)
+            if head.status.code >= 500 {
+                recordOutcome(.upstream5xx, reason: "status \(head.status.code)")
+            } else {
+                recordOutcome(.success)
+            }
             let codings = head.headers[canonicalForm: "transfer-encoding"]
             if !codings.isEmpty && !(codings.count == 1 && codings[0].lowercased() == "chunked") {
                 // After de-chunking, another coding could not be passed on intact.
@@ -615,9 +638,14 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         backoffTimer = nil
         uncountEndpoint()
         uncountPending()
-        if admitted { runtime.shared.inFlight.wrappingDecrement(ordering: .relaxed) }
+        if admitted {
+            runtime.shared.inFlight.wrappingDecrement(ordering: .relaxed)
+            serviceMetrics.adjustInFlight(by: -1)
+        }
         if countedRetry { runtime.shared.retriesInFlight.wrappingDecrement(ordering: .relaxed) }
-        let duration = Double((NIODeadline.now() - startTime).nanoseconds) / 1e9
+        let elapsed = (NIODeadline.now() - startTime).nanoseconds
+        serviceMetrics.recordRequest(method: clientHead.method, status: status, nanoseconds: elapsed)
+        let duration = Double(elapsed) / 1e9
         if let accessLog = loop.accessLog {
             accessLog.write(
                 AccessLogEntry(

@@ -197,8 +197,20 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
                 replyAfterBody(framing) { $0.writeLocalReply(error: .methodNotAllowed, service: nil, keepAlive: true) }
                 return
             }
-            let (status, body) = BuiltinReply.reply(for: endpoint, draining: loop.draining)
-            replyAfterBody(framing) { $0.writeLocalReply(status: status, json: body, service: nil, keepAlive: true) }
+            switch endpoint {
+            case .metrics:
+                replyAfterBody(framing) { handler in
+                    let text = handler.loop.metrics.gateway.render()
+                    handler.writeLocalReply(
+                        status: .ok, body: ByteBuffer(bytes: text), contentType: "text/plain; version=0.0.4; charset=utf-8",
+                        service: nil, keepAlive: true, error: nil)
+                }
+            case .adminStatus:
+                replyAfterBody(framing) { $0.replyAdminStatus() }
+            case .health, .liveness, .readiness:
+                let (status, body) = BuiltinReply.reply(for: endpoint, draining: loop.draining)
+                replyAfterBody(framing) { $0.writeLocalReply(status: status, json: body, service: nil, keepAlive: true) }
+            }
         case .service(let route):
             startExchange(head: head, route: route, framing: framing)
         case .unknownService(let name):
@@ -299,13 +311,21 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         writeLocalReply(status: status, body: body, service: service, keepAlive: keepAlive, error: nil)
     }
 
-    private func writeLocalReply(status: HTTPResponseStatus, body: ByteBuffer, service: String?, keepAlive: Bool, error: GatewayError?) {
+    /// `/admin/status` (wired to AdminStatus once it lands).
+    private func replyAdminStatus() {
+        writeLocalReply(status: .notImplemented, json: #"{"status":"pending"}"#, service: nil, keepAlive: true)
+    }
+
+    private func writeLocalReply(
+        status: HTTPResponseStatus, body: ByteBuffer, contentType: String = "application/json", service: String?,
+        keepAlive: Bool, error: GatewayError?
+    ) {
         guard let context, !isClosing else { return }
         let version = currentHead?.version ?? .http1_1
         let keep = keepAlive && !requestOpen && (currentHead.map(canKeepAlive) ?? false)
         var headers = HTTPHeaders()
         headers.reserveCapacity(5)
-        headers.add(name: "content-type", value: "application/json")
+        headers.add(name: "content-type", value: contentType)
         headers.add(name: "content-length", value: String(body.readableBytes))
         headers.add(name: "x-request-id", value: currentRequestID)
         if status == .serviceUnavailable { headers.add(name: "retry-after", value: "1") }
@@ -320,6 +340,13 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
             context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        if error != nil {
+            let method = currentHead?.method ?? .GET
+            let index = service.flatMap { name in loop.routes.services.firstIndex { $0.name == name } }
+            loop.metrics.recordRequest(
+                service: index, method: method, status: Int(status.code),
+                nanoseconds: (NIODeadline.now() - currentStart).nanoseconds)
+        }
         if let error, let accessLog = loop.accessLog {
             let head = currentHead
             accessLog.write(

@@ -20,6 +20,10 @@ enum BuiltinEndpoint: Equatable {
     case liveness
     /// `/readyz`: ready to proxy; 503 while draining.
     case readiness
+    /// `/metrics`: Prometheus text format.
+    case metrics
+    /// `/admin/status`: a boolean per service and per-endpoint details.
+    case adminStatus
 }
 
 /// A request routed to a service: which one, and the target to send upstream.

@@ -46,6 +46,9 @@ struct RouteTable: Sendable {
         if let builtin = Self.builtin(name: name), remainder.isEmpty || remainder == "/" {
             return .builtin(builtin)
         }
+        if name == "admin" && (remainder == "/status" || remainder == "/status/") {
+            return .builtin(.adminStatus)
+        }
         if !hasAPIPrefix && name == "socket.io" { return .unknownService(String(name)) }
         guard let position = indexByName[String(name)] else { return .unknownService(String(name)) }
         let service = services[position]
@@ -67,6 +70,7 @@ struct RouteTable: Sendable {
         case "health", "status": return .health
         case "healthz": return .liveness
         case "readyz": return .readiness
+        case "metrics": return .metrics
         default: return nil
         }
     }

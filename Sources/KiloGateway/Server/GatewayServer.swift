@@ -27,6 +27,8 @@ public final class GatewayServer: Sendable {
     private let loops: LoopContexts
     /// Every service's shared endpoint state (health, ejection, admission counters).
     public let upstreamStates: UpstreamStates
+    /// The Prometheus registry behind `/metrics`.
+    public let metrics: GatewayMetrics
     private let options: Options
     private let state: NIOLockedValueBox<State>
 
@@ -61,11 +63,13 @@ public final class GatewayServer: Sendable {
         let routes = RouteTable(config: config)
         let states = UpstreamStates(config: config)
         self.upstreamStates = states
+        let metrics = GatewayMetrics()
+        self.metrics = metrics
         let eventLoops = Array(group.makeIterator())
         var contexts: [ObjectIdentifier: LoopContext] = [:]
         for loop in eventLoops {
             contexts[ObjectIdentifier(loop)] = LoopContext(
-                eventLoop: loop, routes: routes, states: states, loopCount: eventLoops.count, logger: logger,
+                eventLoop: loop, routes: routes, states: states, metrics: metrics, loopCount: eventLoops.count, logger: logger,
                 accessLog: config.accessLog ? accessLog : nil)
         }
         self.loops = LoopContexts(byLoop: contexts)

@@ -16,6 +16,8 @@ final class LoopContext {
     /// Per service (same order as `routes.services`): config, shared state, this loop's counters.
     private(set) var services: [ServiceRuntime]
     let upstreamStates: UpstreamStates
+    /// This loop's cached metric handles.
+    let metrics: LoopMetrics
     var requestIDs = RequestIDGenerator()
     var jitter = RequestIDGenerator()
     private var pools: [UpstreamEndpoint: UpstreamPool] = [:]
@@ -25,9 +27,13 @@ final class LoopContext {
     /// Set when the server drains: keep-alive ends after the current response.
     var draining = false
 
-    init(eventLoop: any EventLoop, routes: RouteTable, states: UpstreamStates, loopCount: Int, logger: Logger, accessLog: AccessLog?) {
+    init(
+        eventLoop: any EventLoop, routes: RouteTable, states: UpstreamStates, metrics: GatewayMetrics, loopCount: Int,
+        logger: Logger, accessLog: AccessLog?
+    ) {
         self.eventLoop = eventLoop
         self.routes = routes
+        self.metrics = LoopMetrics(metrics: metrics, serviceNames: routes.services.map(\.name))
         self.upstreamStates = states
         self.services = Self.runtimes(for: routes, states: states)
         self.loopCount = loopCount
@@ -51,6 +57,7 @@ final class LoopContext {
     func apply(_ newRoutes: RouteTable) {
         routes = newRoutes
         services = Self.runtimes(for: newRoutes, states: upstreamStates)
+        metrics.update(serviceNames: newRoutes.services.map(\.name))
         var wanted: [UpstreamEndpoint: ServiceSettings] = [:]
         for service in newRoutes.services {
             for url in service.endpoints { wanted[UpstreamEndpoint(url)] = service.settings }
