@@ -42,8 +42,10 @@ public struct ConfigWatcher: Service {
                     try environment.map { try ConfigurationLoader.parse(yaml: current, environment: $0) }
                     ?? ConfigurationLoader.load(path: path)
                 await server.apply(config)
+                server.metrics.recordConfigReload(success: true)
                 logger.info("configuration reloaded", metadata: ["path": "\(path)"])
             } catch {
+                server.metrics.recordConfigReload(success: false)
                 logger.error(
                     "configuration change refused; the running configuration stays",
                     metadata: ["path": "\(path)", "problems": "\(error)"])

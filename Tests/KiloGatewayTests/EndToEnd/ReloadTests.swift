@@ -55,6 +55,9 @@ extension EndToEndTests {
             }
             #expect(refused)
             #expect(try await TestClient.get("/api/whoami/x", port: port, group: TestGroups.client).status == 200)
+            let metrics = try PrometheusTextParser.parse(try await TestClient.get("/metrics", port: port, group: TestGroups.client).text)
+            #expect(metrics.value(of: "kilo_gateway_config_reloads_total", labels: ["result": "success"]) == 1)
+            #expect(metrics.value(of: "kilo_gateway_config_reloads_total", labels: ["result": "failure"]) == 1)
         }
     }
 }
