@@ -4,6 +4,7 @@ import Testing
 /// `config/gateway.yaml` is the first thing a newcomer reads and what the image ships; it must always load.
 @Suite struct ShippedConfigTests {
     static let path = RepositoryPaths.repositoryRoot + "/config/gateway.yaml"
+    static let deployPath = RepositoryPaths.repositoryRoot + "/deploy/k8s/base/gateway.yaml"
 
     @Test func loadsWithAnEmptyEnvironment() throws {
         let config = try ConfigurationLoader.load(path: Self.path, environment: [:])
@@ -31,6 +32,23 @@ import Testing
         #expect(aiBrain.slowThreshold == .seconds(3))
         #expect(config.services["meds"]?.settings == config.defaults)
         #expect(config.defaults.pool.idleTimeout == .seconds(4))
+    }
+
+    /// The `defaults:` block documents every per-service key at its built-in value, so it must equal the model's defaults.
+    @Test func documentedDefaultsAreTheBuiltInOnes() throws {
+        let config = try ConfigurationLoader.load(path: Self.path, environment: [:])
+        #expect(config.defaults == ServiceSettings())
+        #expect(config.defaults.healthCheck == nil)
+        #expect(config.services.values.allSatisfy { $0.endpoints.count == 1 })
+    }
+
+    /// The cluster's copy (the ConfigMap and the image's default) loads too, with the same services and defaults.
+    @Test func deployCopyLoadsAndMatches() throws {
+        let config = try ConfigurationLoader.load(path: Self.path, environment: [:])
+        let deployed = try ConfigurationLoader.load(path: Self.deployPath, environment: [:])
+        #expect(deployed.services == config.services)
+        #expect(deployed.aliases == config.aliases)
+        #expect(deployed.defaults == config.defaults)
     }
 
     @Test func environmentOverridesAServiceURL() throws {
