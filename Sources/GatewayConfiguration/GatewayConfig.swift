@@ -113,7 +113,8 @@ public struct ServiceSettings: Sendable, Equatable {
     public var maxRedirects: Int
     /// How a request picks one of several endpoints.
     public var balancing: Balancing
-    /// Active health checks; `nil` when the service has none.
+    /// Active health checks; `nil` when the service has none (`healthCheck: false`, or absent everywhere).
+    /// `healthCheck: true` enables the inherited or built-in check as it is.
     public var healthCheck: HealthCheck?
     /// Passive ejection of endpoints that keep failing.
     public var outlierDetection: OutlierDetection
@@ -225,6 +226,7 @@ extension ServiceSettings {
     public struct HealthCheck: Sendable, Equatable {
         /// Path requested with GET on each endpoint; any 2xx is healthy.
         public var path: String
+        /// Time between the starts of two checks of one endpoint; never shorter than `timeout`.
         public var interval: Duration
         /// Time allowed for one check (connect and response).
         public var timeout: Duration

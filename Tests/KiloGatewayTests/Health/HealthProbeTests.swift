@@ -48,31 +48,39 @@ import Testing
 
     @Test func hungUpstreamTimesOutOnTimeAndTheConnectionIsClosed() async throws {
         try await HealthTestSupport.withGroup { group in
-            let upstream = try await DemoUpstream.start(behaviour: Behaviour(hang: true), group: group)
+            let server = try await SilentServer.start(group: group)
             let start = ContinuousClock.now
-            let result = try await HealthProbe.check(
-                HealthTestSupport.url(upstream), path: "/health", timeout: .milliseconds(300), on: group.next()
-            ).get()
+            let result = try await HealthProbe.check(server.url, path: "/health", timeout: .milliseconds(300), on: group.next()).get()
             let elapsed = ContinuousClock.now - start
             #expect(result == .unhealthy(reason: "timeout"))
             #expect(elapsed >= .milliseconds(280) && elapsed < .seconds(1), "took \(elapsed)")
-            #expect(upstream.stats.connectionsAccepted == 1)
-            #expect(await HealthTestSupport.eventually { upstream.stats.openConnections == 0 }, "no connection left open")
+            #expect(server.accepted == 1)
+            #expect(await HealthTestSupport.eventually { server.open == 0 }, "no connection left open")
+            try await server.stop()
+        }
+    }
+
+    @Test func hungDemoUpstreamTimesOut() async throws {
+        try await HealthTestSupport.withGroup { group in
+            let upstream = try await DemoUpstream.start(behaviour: Behaviour(hang: true), group: group)
+            let url = HealthTestSupport.url(upstream)
+            let result = try await HealthProbe.check(url, path: "/health", timeout: .milliseconds(200), on: group.next()).get()
+            #expect(result == .unhealthy(reason: "timeout"))
             try await upstream.stop()
         }
     }
 
     @Test func cancelStopsAProbeAtOnce() async throws {
         try await HealthTestSupport.withGroup { group in
-            let upstream = try await DemoUpstream.start(behaviour: Behaviour(hang: true), group: group)
-            let probe = HealthProbe.start(HealthTestSupport.url(upstream), path: "/health", timeout: .seconds(30), on: group.next())
-            #expect(await HealthTestSupport.eventually { upstream.stats.connectionsAccepted == 1 })
+            let server = try await SilentServer.start(group: group)
+            let probe = HealthProbe.start(server.url, path: "/health", timeout: .seconds(30), on: group.next())
+            #expect(await HealthTestSupport.eventually { server.accepted == 1 })
             let start = ContinuousClock.now
             probe.cancel()
             #expect(try await probe.result.get() == .unhealthy(reason: "cancelled"))
             #expect(ContinuousClock.now - start < .seconds(1))
-            #expect(await HealthTestSupport.eventually { upstream.stats.openConnections == 0 })
-            try await upstream.stop()
+            #expect(await HealthTestSupport.eventually { server.open == 0 })
+            try await server.stop()
         }
     }
 
