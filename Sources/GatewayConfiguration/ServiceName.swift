@@ -1,6 +1,9 @@
 extension ServiceConfig {
     /// First path segments the gateway answers itself; a service or alias by one of these names could never be reached.
-    public static let reservedNames: Set<String> = ["socket.io", "admin", "health", "status", "healthz", "readyz", "metrics"]
+    /// Built-in paths, and the fixed keys of `/admin/status` (`gateway`, `checked_at`, `details`), which a service name would clash with.
+    public static let reservedNames: Set<String> = [
+        "socket.io", "admin", "health", "status", "healthz", "readyz", "metrics", "gateway", "checked_at", "details",
+    ]
 
     /// Why `name` cannot name a service or alias, or nil when it can.
     ///

@@ -74,6 +74,7 @@ def summarise_wrk(runs):
                 "mib_per_s": median([x.get("mib_per_s") for x in d]),
                 "cpu_us_per_req": median([x.get("cpu_us_per_req") for x in d]),
                 "rss_kb_after_run": median([x.get("rss_kb") for x in d]),
+                "other_on_proxy_core_pct": median([x.get("other_on_proxy_core_pct") for x in d]),
                 "non2xx": sum(x.get("non2xx", 0) for x in d),
                 "socket_errors": {k: sum(x.get("socket_errors", {}).get(k, 0) for x in d)
                                   for k in ("connect", "read", "write", "timeout")},
@@ -182,6 +183,10 @@ def main():
     P("  CPU µs/req: utime+stime of the proxy's processes (direct: the upstream's) per request; "
       "±%: max-min of req/s over rounds / median;")
     P("  errors: non-2xx + socket errors summed over rounds; RSS: after the run. Ratios: gateway ÷ other (req/s: higher is better).")
+    noise = {t: wrk["small"][t]["other_on_proxy_core_pct"] for t in PROXIES}
+    if any(v is not None for v in noise.values()):
+        P("  other work on the proxy's core during its runs (median %): "
+          + ", ".join(f"{t} {fmt(v)}" for t, v in noise.items()) + "  (0 = quiet machine)")
     P()
     P(f"{'memory VmRSS MiB':18}{'at rest':>10}{f'{a.idle_conns} idle conns':>18}{'KiB/conn':>10}{'end of load':>13}")
     for t in PROXIES:

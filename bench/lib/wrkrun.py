@@ -5,7 +5,9 @@
 Reads utime+stime of the proxy (root pid and its descendants) before and after,
 parses wrk's --latency output, and prints one JSON object on stdout: requests/s,
 p50/p99 in ms, transfer MiB/s, CPU seconds and CPU µs per request, VmRSS after,
-non-2xx responses and socket errors. wrk's own output goes to stderr.
+non-2xx responses and socket errors. With --proxy-core N it also reports how
+busy core N was with anything other than the proxy (other_on_proxy_core_pct):
+the noise from other work on the machine. wrk's own output goes to stderr.
 """
 import argparse
 import json
@@ -22,6 +24,16 @@ SIZE_UNITS = {"B": 1 / 1048576, "KB": 1 / 1024, "MB": 1.0, "GB": 1024.0, "TB": 1
 def ms(text):
     m = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text)
     return float(m.group(1)) * TIME_UNITS[m.group(2)] if m else None
+
+
+def core_times(core):
+    """(busy, total) jiffies of one core from /proc/stat; idle and iowait count as not busy."""
+    with open("/proc/stat") as f:
+        for line in f:
+            if line.startswith(f"cpu{core} "):
+                v = [int(x) for x in line.split()[1:9]]  # user nice system idle iowait irq softirq steal
+                return sum(v) - v[3] - v[4], sum(v)
+    return None
 
 
 def parse(out):
@@ -51,12 +63,14 @@ def main():
     ap.add_argument("--round", type=int, default=0)
     ap.add_argument("--root-pid", type=int, required=True)
     ap.add_argument("--timeout", type=float, default=120)
+    ap.add_argument("--proxy-core", type=int)
     ap.add_argument("cmd", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     cmd = a.cmd[1:] if a.cmd and a.cmd[0] == "--" else a.cmd
 
     pids = proc.tree(a.root_pid)
     cpu0 = proc.cpu_seconds(pids)
+    core0 = core_times(a.proxy_core) if a.proxy_core is not None else None
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=a.timeout)
         out, rc = done.stdout + done.stderr, done.returncode
@@ -64,6 +78,7 @@ def main():
         out, rc = (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or ""), "timeout"
     pids = proc.tree(a.root_pid)  # nginx may have respawned a worker
     cpu1 = proc.cpu_seconds(pids)
+    core1 = core_times(a.proxy_core) if core0 else None
     sys.stderr.write(out)
 
     r = parse(out)
@@ -71,6 +86,10 @@ def main():
              cpu_s=round(cpu1 - cpu0, 3), rss_kb=proc.rss_kb(pids),
              proxy_alive=proc.alive(a.root_pid))
     r["cpu_us_per_req"] = round((cpu1 - cpu0) / r["requests"] * 1e6, 2) if r["requests"] else None
+    if core0 and core1 and core1[1] > core0[1]:
+        busy_s = (core1[0] - core0[0]) / proc.CLK_TCK
+        total_s = (core1[1] - core0[1]) / proc.CLK_TCK
+        r["other_on_proxy_core_pct"] = round(max(0.0, 100 * (busy_s - (cpu1 - cpu0)) / total_s), 1)
     print(json.dumps(r))
 
 

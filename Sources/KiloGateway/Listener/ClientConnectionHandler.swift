@@ -311,9 +311,20 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         writeLocalReply(status: status, body: body, service: service, keepAlive: keepAlive, error: nil)
     }
 
-    /// `/admin/status` (wired to AdminStatus once it lands).
+    /// `/admin/status`: answered when every probe it needs is done (at once when health checks cover all services).
     private func replyAdminStatus() {
-        writeLocalReply(status: .notImplemented, json: #"{"status":"pending"}"#, service: nil, keepAlive: true)
+        let future = AdminStatus.collect(states: loop.upstreamStates, eventLoop: loop.eventLoop)
+        future.assumeIsolated().whenComplete { [self] result in
+            guard !isClosing else { return }
+            switch result {
+            case .success(let json):
+                writeLocalReply(status: .ok, json: json, service: nil, keepAlive: true)
+            case .failure(let error):
+                writeLocalReply(
+                    error: GatewayError(status: .internalServerError, code: "status_failed", message: "\(error)", source: .gateway),
+                    service: nil, keepAlive: true)
+            }
+        }
     }
 
     private func writeLocalReply(

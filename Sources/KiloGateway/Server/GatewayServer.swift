@@ -35,6 +35,7 @@ public final class GatewayServer: Sendable {
     private struct State {
         var config: GatewayConfig
         var channel: (any Channel)?
+        var healthChecks: Task<Void, Never>?
         var shutdownStarted = false
     }
 
@@ -103,7 +104,18 @@ public final class GatewayServer: Sendable {
                 }
             }
         let channel = try await bootstrap.bind(host: config.listen.host, port: config.listen.port).get()
-        state.withLockedValue { $0.channel = channel }
+        let metrics = self.metrics
+        publishEndpointHealth()
+        let checker = HealthChecker(
+            states: upstreamStates, group: group, logger: logger,
+            onChange: { endpoint, healthy in
+                metrics.setEndpointHealthy(service: endpoint.service, endpoint: endpoint.url.description, healthy: healthy)
+            })
+        let healthChecks = Task { _ = try? await checker.run() }
+        state.withLockedValue {
+            $0.channel = channel
+            $0.healthChecks = healthChecks
+        }
         logger.info(
             "kilo-gateway listening",
             metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")", "services": "\(config.services.count)"])
@@ -117,6 +129,7 @@ public final class GatewayServer: Sendable {
             return (state.channel, state.shutdownStarted)
         }
         guard !alreadyStarted else { return }
+        state.withLockedValue { $0.healthChecks?.cancel() }
         let timeout = drainTimeout ?? config.drainTimeout
         try? await channel?.close()
         await loops.forEach { $0.beginDrain() }
@@ -151,11 +164,21 @@ public final class GatewayServer: Sendable {
         }
         state.withLockedValue { $0.config = newConfig }
         upstreamStates.update(newConfig)
+        publishEndpointHealth()
         let routes = RouteTable(config: newConfig)
         await loops.forEach { $0.apply(routes) }
         logger.info(
             "configuration applied",
             metadata: ["services": "\(newConfig.services.count)", "aliases": "\(newConfig.aliases.count)"])
+    }
+
+    /// Sets the health gauge of every endpoint (all start healthy; the checker flips them).
+    private func publishEndpointHealth() {
+        for entry in upstreamStates.snapshot().values {
+            for endpoint in entry.state.endpoints {
+                metrics.setEndpointHealthy(service: endpoint.service, endpoint: endpoint.url.description, healthy: endpoint.isHealthy)
+            }
+        }
     }
 
     /// Requests in flight across all event loops (for tests and the drain).
