@@ -156,6 +156,32 @@ extension EndToEndTests {
             }
         }
 
+        @Test func pendingLimitAnswers503AtOnce() async throws {
+            try await withGateway(
+                configure: {
+                    $0.pool.maxConnections = 2  // one per gateway event loop
+                    $0.limits.maxPendingRequests = 2
+                }
+            ) { gateway in
+                let start = ContinuousClock.now
+                let results = try await withThrowingTaskGroup(of: (Int, Duration).self) { group in
+                    for _ in 0..<10 {
+                        group.addTask {
+                            let response = try await gateway.get("/api/echo/slow?delay=400ms")
+                            return (response.status, ContinuousClock.now - start)
+                        }
+                    }
+                    return try await group.reduce(into: [(Int, Duration)]()) { $0.append($1) }
+                }
+                let rejected = results.filter { $0.0 == 503 }
+                #expect(!rejected.isEmpty)
+                #expect(rejected.allSatisfy { $0.1 < .milliseconds(300) }, "rejections come at once, not after a wait")
+                #expect(results.allSatisfy { $0.0 == 200 || $0.0 == 503 })
+                let metrics = try PrometheusTextParser.parse(try await gateway.get("/metrics").text)
+                #expect(metrics.value(of: "kilo_gateway_admission_rejections_total", labels: ["service": "echo", "reason": "pending"]) == Double(rejected.count))
+            }
+        }
+
         @Test func concurrencyLimitAnswers503AtOnce() async throws {
             try await withGateway(configure: { $0.limits.maxConcurrentRequests = 4 }) { gateway in
                 let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
