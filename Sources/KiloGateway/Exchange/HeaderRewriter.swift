@@ -11,6 +11,8 @@ enum HeaderRewriter {
         var scheme: String
         /// The request id, kept from the client or generated.
         var requestID: String
+        /// The protocol to ask the upstream to switch to (`websocket`), when the client asked for it.
+        var upgrade: String? = nil
     }
 
     /// The head sent upstream: hop-by-hop headers removed, `Host` set to the upstream,
@@ -38,6 +40,11 @@ enum HeaderRewriter {
             headers.remove(name: "x-forwarded-host")
         }
         headers.replaceOrAdd(name: "x-request-id", value: facts.requestID)
+        if let upgrade = facts.upgrade {
+            // An upgrade is hop-by-hop by nature; the gateway asks the upstream for it on its own hop.
+            headers.replaceOrAdd(name: "connection", value: "upgrade")
+            headers.replaceOrAdd(name: "upgrade", value: upgrade)
+        }
         switch framing {
         case .none:
             headers.remove(name: "content-length")
@@ -76,7 +83,10 @@ enum HeaderRewriter {
         if let location, let value = headers.first(name: "location"), let rewritten = location.rewrite(value) {
             headers.replaceOrAdd(name: "location", value: rewritten)
         }
-        if !keepAlive {
+        if upstream.status == .switchingProtocols, let upgrade = upstream.headers.first(name: "upgrade") {
+            headers.replaceOrAdd(name: "connection", value: "upgrade")
+            headers.replaceOrAdd(name: "upgrade", value: upgrade)
+        } else if !keepAlive {
             headers.add(name: "connection", value: "close")
         } else if clientVersion == .http1_0 {
             headers.add(name: "connection", value: "keep-alive")

@@ -66,6 +66,9 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
     private var countedPending = false
     private var countedRetry = false
 
+    /// The client asked for a WebSocket and the upstream agreed: relay bytes after the `101`.
+    private var switchingProtocols = false
+
     private var responseTimer: Scheduled<Void>?
     private var idleTimer: Scheduled<Void>?
     private var backoffTimer: Scheduled<Void>?
@@ -421,6 +424,15 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
                 attemptFailed(.protocolError, detail: "upstream used an unsupported transfer coding: \(codings.joined(separator: ", "))")
                 return
             }
+            if head.status == .switchingProtocols {
+                guard upstreamHead.headers.contains(name: "upgrade") else {
+                    attemptFailed(.protocolError, detail: "upstream switched protocols unasked")
+                    return
+                }
+                switchingProtocols = true
+                startClientResponse(head)
+                return
+            }
             if let redirect = redirectToFollow(head) {
                 lastRedirectStatus = Int(head.status.code)
                 followingRedirect = redirect
@@ -434,7 +446,9 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
             client.writeResponse(.body(.byteBuffer(buffer)))
             if !client.isWritable { connection?.setReadPaused(true) }
         case .end(let trailers):
-            if let redirect = followingRedirect {
+            if switchingProtocols {
+                establishTunnel()
+            } else if let redirect = followingRedirect {
                 follow(redirect)
             } else {
                 completeResponse(trailers: trailers)
@@ -507,6 +521,42 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
             pool?.release(connection, reusable: upstreamKeepAlive && requestFullySent)
         }
         finish(status: status)
+    }
+
+    // MARK: upgrades
+
+    /// After `101 Switching Protocols`: both connections leave HTTP and relay bytes until one closes.
+    private func establishTunnel() {
+        guard let client, let connection, let pool else { return abortClient() }
+        cancelAttemptTimers()
+        self.connection = nil
+        pool.detach(connection)
+        let loop = self.loop
+        let service = self.service.name
+        let requestID = self.requestID
+        let started = NIODeadline.now()
+        let tunnel = Tunnel(eventLoop: loop.eventLoop, idleTimeout: TimeAmount(loop.tunnelIdleTimeout)) { [weak loop] reason in
+            loop?.logger.debug(
+                "upgraded connection ended",
+                metadata: [
+                    "requestId": "\(requestID)", "service": "\(service)", "reason": "\(reason)",
+                    "durationMs": "\((NIODeadline.now() - started).nanoseconds / 1_000_000)",
+                ])
+        }
+        let (clientSide, upstreamSide) = tunnel.makeHandlers()
+        do {
+            // Client side first, so bytes the upstream sent right after its 101 have somewhere to go.
+            try client.becomeTunnel(clientSide)
+            try connection.becomeTunnel(upstreamSide)
+        } catch {
+            tunnel.end(reason: "could not switch: \(error)")
+            connection.close()
+            finish(status: 502, notifyClient: false)
+            return
+        }
+        loop.track(tunnel)
+        self.client = nil
+        finish(status: 101, notifyClient: false)
     }
 
     // MARK: redirects

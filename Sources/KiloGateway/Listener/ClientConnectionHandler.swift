@@ -8,7 +8,7 @@ import NIOHTTP1
 /// NIO's pipelining helper is not used: it stops reading while a response is pending, which
 /// costs two `epoll_ctl` calls per request (DESIGN §10). Instead parts of a pipelined request
 /// wait in `queued`, and reading pauses only while something is queued or the upstream is full.
-final class ClientConnectionHandler: ChannelDuplexHandler {
+final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
@@ -245,7 +245,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
             target: route.upstreamTarget,
             upstreamAuthority: service.url.authority,
             framing: framing,
-            facts: .init(address: clientAddress, scheme: "http", requestID: currentRequestID)
+            facts: .init(
+                address: clientAddress, scheme: "http", requestID: currentRequestID,
+                upgrade: UpgradeRequest.requestedProtocol(head).flatMap { $0.lowercased() == "websocket" ? $0 : nil })
         )
         let exchange = ProxyExchange(
             client: self, loop: loop, runtime: runtime, route: route, clientHead: head,
@@ -260,7 +262,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
 
     /// Whether this request's response may keep the connection open.
     func canKeepAlive(_ head: HTTPRequestHead) -> Bool {
-        head.isKeepAlive && !closeAfterResponse && !inputClosed && !loop.draining
+        // After an upgrade request NIO's decoder parses nothing more, so such a connection
+        // cannot carry another request unless it became a tunnel.
+        head.isKeepAlive && !closeAfterResponse && !inputClosed && !loop.draining && !UpgradeRequest.endsHTTPParsing(head)
     }
 
     func writeResponse(_ part: HTTPServerResponsePart) {
@@ -284,6 +288,29 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     func exchangeFinished(keepAlive: Bool) {
         exchange = nil
         requestCycleFinished(keepAlive: keepAlive)
+    }
+
+    /// The response was `101 Switching Protocols` (already written): the HTTP handlers leave the
+    /// pipeline and the tunnel handler relays bytes from now on.
+    func becomeTunnel(_ tunnel: TunnelHandler) throws {
+        guard let context, !isClosing else { throw ChannelError.ioOnClosedChannel }
+        exchange = nil
+        endResponseBookkeeping()
+        requestOpen = false
+        idleTimer?.cancel()
+        idleTimer = nil
+        loop.unregister(self)
+        let pipeline = context.pipeline.syncOperations
+        try pipeline.addHandler(tunnel)
+        pipeline.removeHandler(context: context, promise: nil)
+        pipeline.removeHandler(try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self), promise: nil)
+        pipeline.removeHandler(try pipeline.handler(type: HTTPResponseEncoder.self), promise: nil)
+        if let validator = try? pipeline.handler(type: NIOHTTPResponseHeadersValidator.self) {
+            pipeline.removeHandler(validator, promise: nil)
+        }
+        isClosing = true  // this handler is done; the tunnel owns the connection
+        tunnel.flush()
+        context.channel.read()
     }
 
     /// The response was cut short: close the connection so the client sees the truncation.

@@ -22,6 +22,20 @@ final class LoopContext {
     var jitter = RequestIDGenerator()
     private var pools: [UpstreamEndpoint: UpstreamPool] = [:]
     private(set) var clients: [ObjectIdentifier: ClientConnectionHandler] = [:]
+    /// Upgraded connections (WebSockets) relayed on this loop.
+    private var tunnels: [ObjectIdentifier: Tunnel] = [:]
+    /// How long an upgraded connection may stay silent.
+    var tunnelIdleTimeout: Duration = .seconds(600)
+
+    func track(_ tunnel: Tunnel) {
+        tunnels[ObjectIdentifier(tunnel)] = tunnel
+        tunnel.onRemove = { [weak self] ended in self?.untrack(ended) }
+    }
+
+    func untrack(_ tunnel: Tunnel) {
+        tunnels[ObjectIdentifier(tunnel)] = nil
+    }
+
     /// Requests between head received and response finished.
     var activeRequests = 0
     /// Set when the server drains: keep-alive ends after the current response.
@@ -104,6 +118,7 @@ final class LoopContext {
 
     /// Closes every client connection and upstream pool (end of drain).
     func closeEverything() {
+        for tunnel in tunnels.values { tunnel.end(reason: "gateway shutting down") }
         for client in clients.values { client.closeNow() }
         for pool in pools.values { pool.shutdown() }
     }

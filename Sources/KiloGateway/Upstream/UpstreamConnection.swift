@@ -76,6 +76,23 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    /// Turns this HTTP connection into one side of a tunnel: the HTTP handlers leave the
+    /// pipeline, the tunnel handler takes their place, and bytes already read after the
+    /// `101` are handed to it.
+    func becomeTunnel(_ tunnel: TunnelHandler) throws {
+        guard let context else { throw ChannelError.ioOnClosedChannel }
+        delegate = nil
+        pool = nil
+        idleTimer?.cancel()
+        idleTimer = nil
+        let pipeline = context.pipeline.syncOperations
+        try pipeline.addHandler(tunnel)
+        pipeline.removeHandler(context: context, promise: nil)
+        pipeline.removeHandler(try pipeline.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self), promise: nil)
+        pipeline.removeHandler(try pipeline.handler(type: HTTPRequestEncoder.self), promise: nil)
+        if readPaused { context.channel.read() }
+    }
+
     /// Closes the connection; `delegate` is detached first so it hears nothing more.
     func close() {
         delegate = nil

@@ -127,6 +127,16 @@ final class UpstreamPool {
         }
     }
 
+    /// Takes a leased connection out of the pool for good without closing it (it became a tunnel).
+    func detach(_ connection: UpstreamConnection) {
+        connection.delegate = nil
+        connection.pool = nil
+        connections[connection.id] = nil
+        if case .close(_, let waiterID) = state.release(connection.id, reusable: false), let waiterID {
+            connectForWaiter(waiterID)
+        }
+    }
+
     /// Called by a connection when its channel closed (idle or leased).
     func connectionClosed(_ connection: UpstreamConnection) {
         guard connections[connection.id] === connection else { return }
@@ -193,7 +203,8 @@ final class UpstreamPool {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    let decoder = HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .forward)
+                    // Bytes after a 101 are the upgraded protocol's: passed on when the decoder is removed.
+                    let decoder = HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .forward)
                     try sync.addHandler(HTTPRequestEncoder())
                     try sync.addHandler(ByteToMessageHandler(decoder))
                     try sync.addHandler(boundConnection.value)
