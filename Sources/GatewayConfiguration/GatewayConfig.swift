@@ -17,6 +17,20 @@ public struct GatewayConfig: Sendable, Equatable {
     public var services: [String: ServiceConfig]
     /// Alias name → canonical service name (every target exists in `services`).
     public var aliases: [String: String]
+    /// The TLS listener, served next to `listen`; `nil` when the gateway serves plain HTTP only.
+    public var tls: TLSListener?
+    /// What the plain `listen` does when `tls` is set; always `.serve` without `tls`.
+    public var plainHTTP: PlainHTTPMode
+    /// Limits on client connections and request heads (both listeners).
+    public var limits: ClientLimits
+    /// How client request headers are screened.
+    public var headers: HeaderPolicy
+    /// Peers whose `X-Forwarded-*` headers are kept and appended to; everyone else's are replaced.
+    public var trustedProxies: [CIDR]
+    /// Upgraded (WebSocket) connections.
+    public var websocket: WebSocketSettings
+    /// Where `/socket.io/...` goes; `nil` when nothing relays Socket.IO.
+    public var socketIO: SocketIOSettings?
 
     public init(
         listen: ListenAddress = ListenAddress(host: "127.0.0.1", port: 8080),
@@ -25,7 +39,14 @@ public struct GatewayConfig: Sendable, Equatable {
         accessLog: Bool = true,
         defaults: ServiceSettings = ServiceSettings(),
         services: [String: ServiceConfig] = [:],
-        aliases: [String: String] = [:]
+        aliases: [String: String] = [:],
+        tls: TLSListener? = nil,
+        plainHTTP: PlainHTTPMode = .serve,
+        limits: ClientLimits = ClientLimits(),
+        headers: HeaderPolicy = HeaderPolicy(),
+        trustedProxies: [CIDR] = [],
+        websocket: WebSocketSettings = WebSocketSettings(),
+        socketIO: SocketIOSettings? = nil
     ) {
         self.listen = listen
         self.workers = workers
@@ -34,6 +55,124 @@ public struct GatewayConfig: Sendable, Equatable {
         self.defaults = defaults
         self.services = services
         self.aliases = aliases
+        self.tls = tls
+        self.plainHTTP = plainHTTP
+        self.limits = limits
+        self.headers = headers
+        self.trustedProxies = trustedProxies
+        self.websocket = websocket
+        self.socketIO = socketIO
+    }
+
+    /// Whether `address` (an IP literal, as a peer's socket address gives it) is a trusted proxy.
+    public func isTrustedProxy(_ address: String) -> Bool {
+        trustedProxies.contains { $0.contains(address) }
+    }
+}
+
+/// `tls:` — a second listener that terminates TLS.
+public struct TLSListener: Sendable, Equatable {
+    /// Address of the TLS listener (`0.0.0.0:8443` by default).
+    public var listen: ListenAddress
+    /// Path of the PEM certificate chain, leaf first.
+    public var certificate: String
+    /// Path of the PEM private key.
+    public var key: String
+    /// Offer `h2` by ALPN; `http/1.1` is always offered.
+    public var http2: Bool
+
+    public init(
+        listen: ListenAddress = ListenAddress(host: "0.0.0.0", port: 8443),
+        certificate: String,
+        key: String,
+        http2: Bool = true
+    ) {
+        self.listen = listen
+        self.certificate = certificate
+        self.key = key
+        self.http2 = http2
+    }
+}
+
+/// `plainHTTP:` — what the plain `listen` does when a TLS listener is configured.
+public enum PlainHTTPMode: String, Sendable, Equatable, CaseIterable {
+    /// Serve requests as usual.
+    case serve
+    /// Answer every request with 308 to `https://host[:tlsport]/path`.
+    case redirect
+    /// Do not open the plain listener at all.
+    case off
+}
+
+/// `limits:` (top level) — limits on client connections, applied before any routing.
+public struct ClientLimits: Sendable, Equatable {
+    /// Request line plus headers; beyond it 431.
+    public var maxHeaderBytes: Int
+    /// Time allowed to receive a complete request head; slower clients are disconnected.
+    public var headerTimeout: Duration
+    /// An idle keep-alive client connection is closed after this.
+    public var keepAliveTimeout: Duration
+    /// Concurrent client connections; beyond it new ones are closed at once.
+    public var maxConnections: Int
+    /// HTTP/2 streams one client connection may have open at once.
+    public var http2MaxConcurrentStreams: Int
+    /// Largest HTTP/2 header list (uncompressed) a client may send.
+    public var http2MaxHeaderListSize: Int
+
+    public init(
+        maxHeaderBytes: Int = 64 * 1024,
+        headerTimeout: Duration = .seconds(10),
+        keepAliveTimeout: Duration = .seconds(75),
+        maxConnections: Int = 10_000,
+        http2MaxConcurrentStreams: Int = 100,
+        http2MaxHeaderListSize: Int = 64 * 1024
+    ) {
+        self.maxHeaderBytes = maxHeaderBytes
+        self.headerTimeout = headerTimeout
+        self.keepAliveTimeout = keepAliveTimeout
+        self.maxConnections = maxConnections
+        self.http2MaxConcurrentStreams = http2MaxConcurrentStreams
+        self.http2MaxHeaderListSize = http2MaxHeaderListSize
+    }
+}
+
+/// `headers:` — screening of client request headers.
+public struct HeaderPolicy: Sendable, Equatable {
+    /// What happens to header names containing `_`.
+    public var underscores: UnderscorePolicy
+
+    public init(underscores: UnderscorePolicy = .allow) {
+        self.underscores = underscores
+    }
+}
+
+/// `headers.underscores:` — header names with `_` can smuggle past proxies that map `-` and `_` to one name.
+public enum UnderscorePolicy: String, Sendable, Equatable, CaseIterable {
+    /// Forward them unchanged.
+    case allow
+    /// Remove such headers before forwarding.
+    case drop
+    /// Answer 400.
+    case reject
+}
+
+/// `websocket:` — connections upgraded with `101 Switching Protocols`.
+public struct WebSocketSettings: Sendable, Equatable {
+    /// An upgraded connection with no bytes in either direction for this long is closed.
+    public var idleTimeout: Duration
+
+    public init(idleTimeout: Duration = .seconds(600)) {
+        self.idleTimeout = idleTimeout
+    }
+}
+
+/// `socketIO:` — the Socket.IO relay.
+public struct SocketIOSettings: Sendable, Equatable {
+    /// Canonical name of the service `/socket.io/...` is forwarded to (it exists in `services`).
+    public var service: String
+
+    public init(service: String) {
+        self.service = service
     }
 }
 
@@ -78,7 +217,7 @@ public struct ServiceConfig: Sendable, Equatable {
 
 /// An upstream base URL, split into the parts the pool and the path rewriter need.
 public struct UpstreamURL: Sendable, Hashable, CustomStringConvertible {
-    /// `http` (TLS upstreams come with the edge work).
+    /// `http` or `https`.
     public var scheme: String
     /// Host name or IP literal, without brackets.
     public var host: String
@@ -120,6 +259,10 @@ public struct ServiceSettings: Sendable, Equatable {
     public var outlierDetection: OutlierDetection
     /// Admission limits; beyond them 503 at once.
     public var limits: Limits
+    /// Largest request body in bytes, checked against `Content-Length` and while streaming (then 413); 0 = unlimited.
+    public var maxBodySize: Int
+    /// How `https` endpoints are verified; unused for `http` ones.
+    public var upstreamTLS: UpstreamTLS
 
     public init(
         timeouts: Timeouts = Timeouts(),
@@ -131,7 +274,9 @@ public struct ServiceSettings: Sendable, Equatable {
         balancing: Balancing = .leastRequest,
         healthCheck: HealthCheck? = nil,
         outlierDetection: OutlierDetection = OutlierDetection(),
-        limits: Limits = Limits()
+        limits: Limits = Limits(),
+        maxBodySize: Int = 100 * 1024 * 1024,
+        upstreamTLS: UpstreamTLS = UpstreamTLS()
     ) {
         self.timeouts = timeouts
         self.pool = pool
@@ -143,6 +288,8 @@ public struct ServiceSettings: Sendable, Equatable {
         self.healthCheck = healthCheck
         self.outlierDetection = outlierDetection
         self.limits = limits
+        self.maxBodySize = maxBodySize
+        self.upstreamTLS = upstreamTLS
     }
 }
 
@@ -286,5 +433,21 @@ extension ServiceSettings {
             self.maxConcurrentRequests = maxConcurrentRequests
             self.maxPendingRequests = maxPendingRequests
         }
+    }
+}
+
+/// `upstreamTLS:` — how the gateway verifies a service's `https` endpoints.
+public struct UpstreamTLS: Sendable, Equatable {
+    /// PEM file of the CA certificates to trust; `nil` means the system trust roots.
+    public var caFile: String?
+    /// Verify the certificate chain and name; `false` accepts any certificate (testing only).
+    public var verify: Bool
+    /// Name sent by SNI and checked against the certificate; `nil` means the endpoint's host.
+    public var serverName: String?
+
+    public init(caFile: String? = nil, verify: Bool = true, serverName: String? = nil) {
+        self.caFile = caFile
+        self.verify = verify
+        self.serverName = serverName
     }
 }

@@ -2,7 +2,10 @@ import Yams
 
 /// Reading the top level, `services:` and `aliases:`.
 extension ConfigurationReader {
-    static let topLevelKeys = ["listen", "workers", "drainTimeout", "accessLog", "defaults", "services", "aliases"]
+    static let topLevelKeys = [
+        "listen", "workers", "drainTimeout", "accessLog", "tls", "plainHTTP", "limits", "headers",
+        "trustedProxies", "websocket", "socketIO", "defaults", "services", "aliases",
+    ]
 
     mutating func readGatewayConfig(_ root: Node) -> GatewayConfig {
         var config = GatewayConfig()
@@ -10,9 +13,14 @@ extension ConfigurationReader {
         var defaults: Entry?
         var services: Entry?
         var aliases: Entry?
+        var listen: Entry?
+        var tls: Entry?
+        var plainHTTP: Entry?
+        var socketIO: Entry?
         for entry in entries {
             switch entry.name {
             case "listen":
+                listen = entry
                 if let value = value(entry, expecting: "an address", ListenAddress.init(configuration:)) { config.listen = value }
             case "workers": if let value = integer(entry, in: 1...Int.max) { config.workers = value }
             case "drainTimeout": if let value = duration(entry, positive: false) { config.drainTimeout = value }
@@ -20,9 +28,21 @@ extension ConfigurationReader {
             case "defaults": defaults = entry
             case "services": services = entry
             case "aliases": aliases = entry
+            case "tls":
+                tls = entry
+                config.tls = readTLS(entry)
+            case "plainHTTP":
+                plainHTTP = entry
+                if let value = enumeration(entry, PlainHTTPMode.self, what: "plainHTTP mode") { config.plainHTTP = value }
+            case "limits": config.limits = readClientLimits(entry)
+            case "headers": config.headers = readHeaderPolicy(entry)
+            case "trustedProxies": config.trustedProxies = readTrustedProxies(entry)
+            case "websocket": config.websocket = readWebSocket(entry)
+            case "socketIO": socketIO = entry
             default: unknownKey(entry, known: Self.topLevelKeys)
             }
         }
+        checkListeners(config, listen: listen, tls: tls, plainHTTP: plainHTTP)
         // Services merge over defaults, so defaults are read first wherever they sit in the file.
         if let defaults {
             config.defaults = readDefaults(defaults)
@@ -37,7 +57,28 @@ extension ConfigurationReader {
         if let aliases {
             config.aliases = readAliases(aliases, declaredServices: declared)
         }
+        if let socketIO {
+            config.socketIO = readSocketIO(socketIO, declaredServices: declared, aliases: config.aliases)
+        }
         return config
+    }
+
+    /// `plainHTTP` other than `serve` needs a TLS listener, and the two listeners may not share a port.
+    private mutating func checkListeners(_ config: GatewayConfig, listen: Entry?, tls: Entry?, plainHTTP: Entry?) {
+        if tls == nil, config.plainHTTP != .serve, let plainHTTP {
+            report(plainHTTP.path, line: plainHTTP.valueLine,
+                   "\(config.plainHTTP.rawValue) needs a tls: listener (without tls only serve is valid)")
+        }
+        guard let tlsListener = config.tls, let tls, Self.listenersCollide(config.listen, tlsListener.listen) else { return }
+        // Reported on tls.listen when it was written, else on tls: (the default 0.0.0.0:8443 met listen's port).
+        let written = (entries(of: tls.value, path: tls.path, line: tls.keyLine) ?? []).first { $0.name == "listen" }
+        let listenText = listen == nil ? "the default listen \(config.listen)" : "listen (\(config.listen))"
+        if let written {
+            report(written.path, line: written.valueLine, "\(tlsListener.listen) uses the same port as \(listenText)")
+        } else {
+            report(tls.path + ".listen", line: tls.keyLine,
+                   "the default \(tlsListener.listen) uses the same port as \(listenText); set tls.listen to another port")
+        }
     }
 
     private mutating func readDefaults(_ entry: Entry) -> ServiceSettings {
@@ -64,6 +105,7 @@ extension ConfigurationReader {
             var settings = defaults
             var url: Entry?
             var urls: Entry?
+            var upstreamTLS: Entry?
             var endpoints: [UpstreamURL]?
             let children = entries(of: service.value, path: service.path, line: service.keyLine)
             for child in children ?? [] {
@@ -79,6 +121,7 @@ extension ConfigurationReader {
                     urls = child
                     endpoints = self.endpoints(child)
                 default:
+                    if child.name == "upstreamTLS" { upstreamTLS = child }
                     if !applySetting(child, to: &settings) {
                         unknownKey(child, known: ["url", "urls"] + Self.settingsKeys)
                     }
@@ -93,6 +136,12 @@ extension ConfigurationReader {
                 report(urls.path, line: urls.keyLine, "set either url (one endpoint) or urls (several), not both")
             case (.some, nil), (nil, .some):
                 if let endpoints {
+                    if let upstreamTLS, let plain = endpoints.firstIndex(where: { $0.scheme == "http" }) {
+                        let which = url != nil ? "url" : "urls[\(plain)]"
+                        report(upstreamTLS.path, line: upstreamTLS.keyLine,
+                               "upstreamTLS set but \(which) is http:// (it applies only to https:// endpoints)")
+                        continue
+                    }
                     services[service.name] = ServiceConfig(name: service.name, endpoints: endpoints, settings: settings)
                 }
             }

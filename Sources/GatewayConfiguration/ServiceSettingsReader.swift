@@ -2,7 +2,7 @@
 extension ConfigurationReader {
     static let settingsKeys = [
         "timeouts", "pool", "retries", "slowThreshold", "followRedirects", "maxRedirects",
-        "balancing", "healthCheck", "outlierDetection", "limits",
+        "balancing", "healthCheck", "outlierDetection", "limits", "maxBodySize", "upstreamTLS",
     ]
     static let timeoutKeys = ["connect", "response", "idle"]
     static let poolKeys = ["maxConnections", "idleTimeout", "maxQueue", "queueTimeout"]
@@ -45,6 +45,10 @@ extension ConfigurationReader {
             for child in entries(of: entry.value, path: entry.path, line: entry.keyLine) ?? [] {
                 applyLimit(child, to: &settings.limits)
             }
+        case "maxBodySize":
+            if let value = byteSize(entry) { settings.maxBodySize = value }
+        case "upstreamTLS":
+            applyUpstreamTLS(entry, to: &settings.upstreamTLS)
         default:
             return false
         }

@@ -1,18 +1,15 @@
 extension UpstreamURL {
-    /// Parses `http://host[:port][/basePath]`, bracketing IPv6 literals; the port defaults to 80.
+    /// Parses `http[s]://host[:port][/basePath]`, bracketing IPv6 literals; the port defaults to 80 (443 for https).
     ///
     /// Query, fragment and user info are refused rather than ignored: each would silently
     /// change every forwarded request in a way nobody would guess from the path alone.
     init(configuration text: String) throws(InvalidValue) {
-        let usage = "expected http://host[:port][/path]"
+        let usage = "expected http[s]://host[:port][/path]"
         guard let separator = text.firstRange(of: "://") else {
             throw InvalidValue("invalid url \"\(text)\" (\(usage))")
         }
         let scheme = text[..<separator.lowerBound].lowercased()
-        if scheme == "https" {
-            throw InvalidValue("https upstreams are not supported yet (\"\(text)\"); use http://")
-        }
-        guard scheme == "http" else {
+        guard scheme == "http" || scheme == "https" else {
             throw InvalidValue("unsupported scheme \"\(scheme)\" in url \"\(text)\" (\(usage))")
         }
         let rest = text[separator.upperBound...]
@@ -38,7 +35,7 @@ extension UpstreamURL {
         case .failure(.malformedBrackets):
             throw InvalidValue("invalid url \"\(text)\" (\(usage))")
         case .success(let (host, portText)):
-            var port = 80
+            var port = scheme == "https" ? 443 : 80
             if let portText {
                 guard let number = HostPort.port(portText, in: 1...65_535) else {
                     throw InvalidValue("invalid port \"\(portText)\" in url \"\(text)\" (1-65535)")
@@ -48,7 +45,7 @@ extension UpstreamURL {
             // Trimmed so that joining basePath with the request path never yields "//".
             var basePath = rest[pathStart...]
             while basePath.last == "/" { basePath.removeLast() }
-            self.init(scheme: "http", host: host, port: port, basePath: String(basePath))
+            self.init(scheme: scheme, host: host, port: port, basePath: String(basePath))
         }
     }
 }

@@ -198,19 +198,19 @@ import Testing
               a:
                 urls:
                   - http://a
-                  - https://b
+                  - ftp://b
                   -
                   - { host: c }
             """))
         #expect(found.map(\.key) == ["services.a.urls[1]", "services.a.urls[2]", "services.a.urls[3]"])
         #expect(found.map(\.line) == [6, 7, 8])
-        #expect(found[0].message.contains("https upstreams are not supported yet"))
+        #expect(found[0].message.contains("unsupported scheme \"ftp\""))
         #expect(found[1].message == "expected a url, got nothing")
         #expect(found[2].message == "expected a url, got a mapping")
         let flow = onlyProblem(in: withService("  a: { urls: [http://a, 'kilo-b:9000'] }"))
         #expect(flow?.key == "services.a.urls[1]")
         #expect(flow?.line == 3)
-        #expect(flow?.message == "invalid url \"kilo-b:9000\" (expected http://host[:port][/path])")
+        #expect(flow?.message == "invalid url \"kilo-b:9000\" (expected http[s]://host[:port][/path])")
     }
 
     @Test func missingEnvironmentVariableInTheList() {
@@ -398,7 +398,7 @@ import Testing
         let far = onlyProblem(in: "defaults: { circuitBreaker: {} }\nservices: {}")
         #expect(far?.message == """
             unknown key "circuitBreaker" (expected one of: timeouts, pool, retries, slowThreshold, followRedirects, maxRedirects, \
-            balancing, healthCheck, outlierDetection, limits)
+            balancing, healthCheck, outlierDetection, limits, maxBodySize, upstreamTLS)
             """)
     }
 }

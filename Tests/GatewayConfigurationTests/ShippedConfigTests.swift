@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import GatewayConfiguration
 
@@ -50,6 +51,47 @@ import Testing
         #expect(deployed.services == config.services)
         #expect(deployed.aliases == config.aliases)
         #expect(deployed.defaults == config.defaults)
+    }
+
+    /// The edge keys are documented at their built-in values too; the cluster copy differs only in trusting the pod network.
+    @Test func documentedEdgeSettingsAreTheBuiltInOnes() throws {
+        let config = try ConfigurationLoader.load(path: Self.path, environment: [:])
+        let builtIn = GatewayConfig()
+        #expect(config.tls == nil)
+        #expect(config.plainHTTP == builtIn.plainHTTP)
+        #expect(config.limits == builtIn.limits)
+        #expect(config.headers == builtIn.headers)
+        #expect(config.trustedProxies == builtIn.trustedProxies)
+        #expect(config.websocket == builtIn.websocket)
+        #expect(config.socketIO == nil)
+        let deployed = try ConfigurationLoader.load(path: Self.deployPath, environment: [:])
+        #expect(deployed.tls == nil)
+        #expect(deployed.plainHTTP == config.plainHTTP)
+        #expect(deployed.limits == config.limits)
+        #expect(deployed.headers == config.headers)
+        #expect(deployed.websocket == config.websocket)
+        #expect(deployed.socketIO == nil)
+        #expect(deployed.trustedProxies.map(\.description) == ["10.42.0.0/16", "127.0.0.1/32"])
+    }
+
+    /// The commented-out tls blocks must work once uncommented (with the files in place).
+    @Test func commentedTLSBlocksLoadWhenUncommented() throws {
+        let files = try PEMFiles()
+        defer { files.remove() }
+        for path in [Self.path, Self.deployPath] {
+            var text = try String(contentsOfFile: path, encoding: .utf8)
+            let block = text.split(separator: "\n", omittingEmptySubsequences: false)
+                .drop { !$0.hasPrefix("# tls:") }
+                .prefix { $0.hasPrefix("#") }
+            #expect(block.count == 5, "\(path): tls block")
+            let uncommented = block.map { $0.dropFirst(2) }
+                .joined(separator: "\n")
+                .replacingOccurrences(of: "/etc/kilo-gateway-tls/tls.crt", with: files.certificate)
+                .replacingOccurrences(of: "/etc/kilo-gateway-tls/tls.key", with: files.key)
+            text = text.replacingOccurrences(of: block.joined(separator: "\n"), with: uncommented)
+            let config = try ConfigurationLoader.parse(yaml: text, environment: [:])
+            #expect(config.tls == TLSListener(certificate: files.certificate, key: files.key), "\(path)")
+        }
     }
 
     @Test func environmentOverridesAServiceURL() throws {

@@ -52,9 +52,9 @@ import Testing
     }
 
     @Test(arguments: [
-        ("https://a:443", "https upstreams are not supported yet"),
+        ("gopher://a:70", "unsupported scheme \"gopher\""),
         ("ftp://a", "unsupported scheme \"ftp\""),
-        ("kilo-a:9000", "expected http://host[:port][/path]"),
+        ("kilo-a:9000", "expected http[s]://host[:port][/path]"),
         ("http://a/x?debug=1", "must not have a query or fragment"),
         ("http://a/#top", "must not have a query or fragment"),
         ("http://user:pw@a", "must not contain user info"),
@@ -113,7 +113,7 @@ import Testing
     }
 
     @Test func aliasToAnInvalidServiceIsNotReportedTwice() {
-        let found = problems(in: withService("  a: { url: https://a }\naliases: { x: a }"))
+        let found = problems(in: withService("  a: { url: ftp://a }\naliases: { x: a }"))
         #expect(found.map(\.key) == ["services.a.url"])
     }
 
@@ -194,7 +194,7 @@ import Testing
             services:
               financial: { url: "${FINANCIAL_URL}" }
               ai_brain:
-                url: https://ai
+                url: ftp://ai
                 timeouts: { response: 5 secs }
                 retries: { replayBuffer: 64 KiB }
             defaults:

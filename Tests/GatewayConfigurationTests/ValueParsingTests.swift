@@ -60,6 +60,9 @@ import Testing
         ("http://[::1]:9000/x/y", UpstreamURL(host: "::1", port: 9000, basePath: "/x/y")),
         ("http://[fe80::1]", UpstreamURL(host: "fe80::1", port: 80)),
         ("http://a/", UpstreamURL(host: "a", port: 80)),
+        ("https://kilo-voice:9008", UpstreamURL(scheme: "https", host: "kilo-voice", port: 9008)),
+        ("https://kilo-voice", UpstreamURL(scheme: "https", host: "kilo-voice", port: 443)),
+        ("HTTPS://[::1]/v1/", UpstreamURL(scheme: "https", host: "::1", port: 443, basePath: "/v1")),
     ])
     func upstreamURLs(text: String, expected: UpstreamURL) throws {
         #expect(try UpstreamURL(configuration: text) == expected)
