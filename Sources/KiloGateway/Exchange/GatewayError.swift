@@ -37,6 +37,12 @@ struct GatewayError: Error, Equatable {
         status: .serviceUnavailable, code: "pool_exhausted", message: "upstream connection pool exhausted", source: .gateway)
     static let draining = GatewayError(
         status: .serviceUnavailable, code: "draining", message: "gateway is shutting down", source: .gateway)
+    static let headersTooLarge = GatewayError(
+        status: .requestHeaderFieldsTooLarge, code: "headers_too_large", message: "request headers too large", source: .client)
+    static func bodyTooLarge(limit: Int) -> GatewayError {
+        GatewayError(
+            status: .payloadTooLarge, code: "body_too_large", message: "request body larger than \(limit) bytes", source: .client)
+    }
     static let noHealthyEndpoint = GatewayError(
         status: .serviceUnavailable, code: "no_healthy_endpoint", message: "no healthy upstream endpoint", source: .gateway)
     static let tooManyRequests = GatewayError(

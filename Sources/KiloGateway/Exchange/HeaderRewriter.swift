@@ -11,6 +11,8 @@ enum HeaderRewriter {
         var scheme: String
         /// The request id, kept from the client or generated.
         var requestID: String
+        /// The peer is a trusted proxy: its `X-Forwarded-*` are kept and the address is appended.
+        var trustForwardedHeaders: Bool = false
         /// The protocol to ask the upstream to switch to (`websocket`), when the client asked for it.
         var upgrade: String? = nil
     }
@@ -28,16 +30,29 @@ enum HeaderRewriter {
         HopByHopHeaders.remove(from: &headers)
         let originalHost = headers.first(name: "host")
         headers.replaceOrAdd(name: "host", value: upstreamAuthority)
-        if let address = facts.address {
-            headers.replaceOrAdd(name: "x-forwarded-for", value: address)
+        if facts.trustForwardedHeaders {
+            // A trusted proxy in front: keep what it says and add the hop we saw.
+            let previous = headers[canonicalForm: "x-forwarded-for"].joined(separator: ", ")
+            if let address = facts.address {
+                headers.replaceOrAdd(name: "x-forwarded-for", value: previous.isEmpty ? address : previous + ", " + address)
+            }
+            if !headers.contains(name: "x-forwarded-proto") { headers.add(name: "x-forwarded-proto", value: facts.scheme) }
+            if !headers.contains(name: "x-forwarded-host"), let originalHost {
+                headers.add(name: "x-forwarded-host", value: originalHost)
+            }
         } else {
-            headers.remove(name: "x-forwarded-for")
-        }
-        headers.replaceOrAdd(name: "x-forwarded-proto", value: facts.scheme)
-        if let originalHost {
-            headers.replaceOrAdd(name: "x-forwarded-host", value: originalHost)
-        } else {
-            headers.remove(name: "x-forwarded-host")
+            // Anyone else's claims are replaced: the gateway says what it saw.
+            if let address = facts.address {
+                headers.replaceOrAdd(name: "x-forwarded-for", value: address)
+            } else {
+                headers.remove(name: "x-forwarded-for")
+            }
+            headers.replaceOrAdd(name: "x-forwarded-proto", value: facts.scheme)
+            if let originalHost {
+                headers.replaceOrAdd(name: "x-forwarded-host", value: originalHost)
+            } else {
+                headers.remove(name: "x-forwarded-host")
+            }
         }
         headers.replaceOrAdd(name: "x-request-id", value: facts.requestID)
         if let upgrade = facts.upgrade {

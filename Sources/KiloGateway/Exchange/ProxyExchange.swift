@@ -125,6 +125,22 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         let count = buffer.readableBytes
         bytesIn += count
         lastActivity = .now()
+        let limit = settings.maxBodySize
+        if limit > 0 && bytesIn > limit {
+            // A chunked (or lying) body grew past the limit while streaming: stop here.
+            lastError = "request body larger than \(limit) bytes"
+            if clientResponseStarted {
+                if let connection {
+                    self.connection = nil
+                    connection.close()
+                    pool?.release(connection, reusable: false)
+                }
+                abortClient()
+            } else {
+                fail(.bodyTooLarge(limit: limit))
+            }
+            return
+        }
         guard !bodyDropped else { return }
         if replay != nil {
             if replayBytes + count <= settings.retries.replayBuffer {
@@ -535,7 +551,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         let service = self.service.name
         let requestID = self.requestID
         let started = NIODeadline.now()
-        let tunnel = Tunnel(eventLoop: loop.eventLoop, idleTimeout: TimeAmount(loop.tunnelIdleTimeout)) { [weak loop] reason in
+        let tunnel = Tunnel(eventLoop: loop.eventLoop, idleTimeout: TimeAmount(loop.edge.tunnelIdleTimeout)) { [weak loop] reason in
             loop?.logger.debug(
                 "upgraded connection ended",
                 metadata: [

@@ -14,7 +14,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     typealias OutboundOut = HTTPServerResponsePart
 
     private let loop: LoopContext
-    private let idleTimeout: TimeAmount
+    private let scheme: String
     private var context: ChannelHandlerContext?
     private var clientAddress: String?
 
@@ -34,15 +34,24 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var inputClosed = false
     private var isClosing = false
     private var idleTimer: Scheduled<Void>?
+    /// Runs from the first byte of a request head (or the accept) until the head is complete.
+    private var headerTimer: Scheduled<Void>?
 
     // Facts about the current request, for local replies and logs.
     private var currentHead: HTTPRequestHead?
     private var currentRequestID = ""
     private var currentStart = NIODeadline.uptimeNanoseconds(0)
 
-    init(loop: LoopContext, idleTimeout: TimeAmount) {
+    /// This handler serves one HTTP/2 stream (behind `HTTP2FramePayloadToHTTP1ServerCodec`): the stream
+    /// ends with its END_STREAM flags, never by closing the channel after a complete response.
+    private let isHTTP2Stream: Bool
+
+    /// - Parameter scheme: `http` or `https`, as the client reached the gateway (for `X-Forwarded-Proto`).
+    /// - Parameter isHTTP2Stream: the channel is one HTTP/2 stream, not a connection.
+    init(loop: LoopContext, scheme: String = "http", isHTTP2Stream: Bool = false) {
         self.loop = loop
-        self.idleTimeout = idleTimeout
+        self.scheme = scheme
+        self.isHTTP2Stream = isHTTP2Stream
     }
 
     // MARK: lifecycle
@@ -50,14 +59,22 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         if let address = context.channel.remoteAddress { clientAddress = address.ipAddress }
+        guard loop.clients.count < loop.edge.maxConnectionsPerLoop else {
+            // Over `limits.maxConnections`: close at once rather than queue work we cannot take.
+            isClosing = true
+            context.close(promise: nil)
+            return
+        }
         loop.register(self)
-        armIdleTimer()
+        armHeaderTimer()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         isClosing = true
         idleTimer?.cancel()
         idleTimer = nil
+        headerTimer?.cancel()
+        headerTimer = nil
         queued.removeAll()
         if let exchange {
             exchange.clientClosed()
@@ -99,6 +116,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        if !requestOpen && !responseOpen && headerTimer == nil && !isClosing {
+            armHeaderTimer()  // bytes of a new head arrived: it must be complete in time
+        }
         exchange?.clientReadComplete()
         context.fireChannelReadComplete()
     }
@@ -124,13 +144,15 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard !isClosing else { return }
-        if error is HTTPParserError, !responseHeadWritten {
+        if let parserError = error as? HTTPParserError, !responseHeadWritten {
             exchange?.clientClosed()
             exchange = nil
             if !requestOpen && !responseOpen { beginRequestBookkeeping(head: nil) }
             requestOpen = false
-            writeLocalReply(
-                error: .badRequest("malformed HTTP request: \(error)"), service: nil, keepAlive: false)
+            let reply: GatewayError =
+                parserError == .headerOverflow
+                ? .headersTooLarge : .badRequest("malformed HTTP request: \(parserError)")
+            writeLocalReply(error: reply, service: nil, keepAlive: false)
             return
         }
         closeNow()
@@ -168,6 +190,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     private func beginRequestBookkeeping(head: HTTPRequestHead?) {
         idleTimer?.cancel()
         idleTimer = nil
+        headerTimer?.cancel()
+        headerTimer = nil
         requestOpen = true
         responseOpen = true
         responseHeadWritten = false
@@ -182,7 +206,13 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     private func startRequest(_ head: HTTPRequestHead) {
+        var head = head
         beginRequestBookkeeping(head: head)
+        if let problem = RequestHygiene.check(&head, underscores: loop.edge.underscores) {
+            writeLocalReply(error: .badRequest(problem), service: nil, keepAlive: false)
+            return
+        }
+        currentHead = head
         let framing: RequestFraming
         switch RequestFraming.of(head) {
         case .success(let value):
@@ -233,6 +263,11 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     private func startExchange(head: HTTPRequestHead, route: ServiceRoute, framing: RequestFraming) {
         let runtime = loop.services[route.serviceIndex]
         let service = runtime.config
+        if case .contentLength(let length) = framing, service.settings.maxBodySize > 0, length > service.settings.maxBodySize {
+            // Refused before any upstream connection; the body is not read.
+            writeLocalReply(error: .bodyTooLarge(limit: service.settings.maxBodySize), service: service.name, keepAlive: false)
+            return
+        }
         if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
             if head.version == .http1_1 {
                 context?.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
@@ -246,7 +281,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             upstreamAuthority: service.url.authority,
             framing: framing,
             facts: .init(
-                address: clientAddress, scheme: "http", requestID: currentRequestID,
+                address: clientAddress, scheme: scheme, requestID: currentRequestID,
+                trustForwardedHeaders: loop.edge.trusts(clientAddress),
                 upgrade: UpgradeRequest.requestedProtocol(head).flatMap { $0.lowercased() == "websocket" ? $0 : nil })
         )
         let exchange = ProxyExchange(
@@ -411,6 +447,13 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         readPausedByExchange = false
         deferredReply = nil
         guard let context, !isClosing else { return }
+        if isHTTP2Stream {
+            // Closing a stream channel resets the stream and drops DATA still held by flow control;
+            // the stream closes by itself once both sides sent END_STREAM.
+            if !requestOpen { armIdleTimer() }
+            resumeReadingIfPossible()
+            return
+        }
         if !keepAlive || requestOpen {
             // Closing: with the request body still arriving, shut our side first and let the
             // client's remaining bytes drain, so it reads the answer instead of a reset.
@@ -451,8 +494,21 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         context.read()
     }
 
+    /// Slow-header (slowloris) defence: a request head must arrive whole within `limits.headerTimeout`.
+    private func armHeaderTimer() {
+        headerTimer?.cancel()
+        let timeout = TimeAmount(loop.edge.limits.headerTimeout)
+        headerTimer = context?.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] in
+            guard let self else { return }
+            self.headerTimer = nil
+            guard !self.requestOpen, !self.responseOpen else { return }
+            self.closeNow()
+        }
+    }
+
     private func armIdleTimer() {
         idleTimer?.cancel()
+        let idleTimeout = TimeAmount(loop.edge.limits.keepAliveTimeout)
         idleTimer = context?.eventLoop.assumeIsolated().scheduleTask(in: idleTimeout) { [weak self] in
             guard let self, !self.requestOpen, !self.responseOpen else { return }
             self.closeNow()

@@ -9,6 +9,8 @@ struct RouteTable: Sendable {
     /// Services in a fixed order; `ServiceRoute.serviceIndex` points into this array.
     let services: [ServiceConfig]
     private let indexByName: [String: Int]
+    /// The service `/socket.io/…` goes to, when `socketIO.service` is configured.
+    private let socketIOIndex: Int?
 
     init(config: GatewayConfig) {
         let ordered = config.services.values.sorted { $0.name < $1.name }
@@ -21,6 +23,7 @@ struct RouteTable: Sendable {
             if let position = index[target] { index[alias] = position }
         }
         self.indexByName = index
+        self.socketIOIndex = config.socketIO.flatMap { index[$0.service] }
     }
 
     /// Resolves a raw request target.
@@ -49,7 +52,18 @@ struct RouteTable: Sendable {
         if name == "admin" && (remainder == "/status" || remainder == "/status/") {
             return .builtin(.adminStatus)
         }
-        if !hasAPIPrefix && name == "socket.io" { return .unknownService(String(name)) }
+        if name == "socket.io" {
+            // Socket.IO keeps its whole path: its server expects `/socket.io/`.
+            guard let position = socketIOIndex else { return .unknownService(String(name)) }
+            let service = services[position]
+            let kept = "/socket.io" + remainder
+            return .service(
+                ServiceRoute(
+                    service: service.name, serviceIndex: position,
+                    upstreamTarget: target.joined(pathPrefix: service.url.basePath, path: kept[...]),
+                    pathAndQuery: target.joined(pathPrefix: "", path: kept[...]),
+                    publicPrefix: hasAPIPrefix ? "/api" : ""))
+        }
         guard let position = indexByName[String(name)] else { return .unknownService(String(name)) }
         let service = services[position]
         let forwardedPath: Substring = remainder.isEmpty ? "/" : remainder

@@ -11,14 +11,6 @@ import ServiceLifecycle
 /// Use it directly (`start()`, `shutdown()`) in tests, or run it as a swift-service-lifecycle
 /// `Service`, which drains on SIGTERM/SIGINT.
 public final class GatewayServer: Sendable {
-    /// Options that are not part of the YAML configuration.
-    public struct Options: Sendable {
-        /// Keep-alive idle timeout for client connections.
-        public var clientIdleTimeout: Duration
-        public init(clientIdleTimeout: Duration = .seconds(75)) {
-            self.clientIdleTimeout = clientIdleTimeout
-        }
-    }
 
     private var config: GatewayConfig { state.withLockedValue { $0.config } }
     private let logger: Logger
@@ -29,12 +21,13 @@ public final class GatewayServer: Sendable {
     public let upstreamStates: UpstreamStates
     /// The Prometheus registry behind `/metrics`.
     public let metrics: GatewayMetrics
-    private let options: Options
     private let state: NIOLockedValueBox<State>
 
     private struct State {
         var config: GatewayConfig
         var channel: (any Channel)?
+        /// The TLS listener, when `tls` is configured.
+        var secure: SecureListener?
         var healthChecks: Task<Void, Never>?
         var shutdownStarted = false
     }
@@ -48,12 +41,10 @@ public final class GatewayServer: Sendable {
         config: GatewayConfig,
         logger: Logger,
         accessLog: AccessLog? = AccessLog.standardOutput,
-        eventLoopGroup: (any EventLoopGroup)? = nil,
-        options: Options = Options()
+        eventLoopGroup: (any EventLoopGroup)? = nil
     ) {
         self.state = NIOLockedValueBox(State(config: config))
         self.logger = logger
-        self.options = options
         if let eventLoopGroup {
             self.group = eventLoopGroup
             self.ownsGroup = false
@@ -70,7 +61,8 @@ public final class GatewayServer: Sendable {
         var contexts: [ObjectIdentifier: LoopContext] = [:]
         for loop in eventLoops {
             contexts[ObjectIdentifier(loop)] = LoopContext(
-                eventLoop: loop, routes: routes, states: states, metrics: metrics, loopCount: eventLoops.count, logger: logger,
+                eventLoop: loop, routes: routes, states: states, metrics: metrics,
+                edge: EdgeSettings(config: config, loopCount: eventLoops.count), loopCount: eventLoops.count, logger: logger,
                 accessLog: config.accessLog ? accessLog : nil)
         }
         self.loops = LoopContexts(byLoop: contexts)
@@ -81,10 +73,23 @@ public final class GatewayServer: Sendable {
         state.withLockedValue { $0.channel?.localAddress }
     }
 
-    /// Binds the listener.
+    /// The TLS listener's bound address, when `tls` is configured.
+    public var tlsLocalAddress: SocketAddress? {
+        state.withLockedValue { $0.secure?.channel.localAddress }
+    }
+
+    /// Binds the listeners: the TLS one when `tls` is set, the plain one unless `plainHTTP` is `off`
+    /// (with `redirect` it answers 308 to the TLS listener, probes excepted).
     public func start() async throws {
         let loops = self.loops
-        let idleTimeout = TimeAmount(options.clientIdleTimeout)
+        let config = self.config
+        var secure: SecureListener?
+        if let tls = config.tls {
+            let listener = try await SecureListener.start(tls, group: group, loops: loops, logger: logger)
+            secure = listener
+            state.withLockedValue { $0.secure = listener }
+        }
+        let redirectPort: Int? = config.tls != nil && config.plainHTTP == .redirect ? secure?.port : nil
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -95,15 +100,22 @@ public final class GatewayServer: Sendable {
                     guard let loop = loops.context(for: channel.eventLoop) else {
                         throw ChannelError.ioOnClosedChannel
                     }
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(
-                        withPipeliningAssistance: false,
-                        withErrorHandling: false
-                    )
-                    try channel.pipeline.syncOperations.addHandler(
-                        ClientConnectionHandler(loop: loop, idleTimeout: idleTimeout))
+                    if let redirectPort {
+                        try HTTPSRedirectHandler.configure(channel, loop: loop, httpsPort: redirectPort)
+                    } else {
+                        try ClientPipeline.configureHTTP1(channel, loop: loop, scheme: "http")
+                    }
                 }
             }
-        let channel = try await bootstrap.bind(host: config.listen.host, port: config.listen.port).get()
+        var channel: (any Channel)?
+        if config.tls == nil || config.plainHTTP != .off {
+            do {
+                channel = try await bootstrap.bind(host: config.listen.host, port: config.listen.port).get()
+            } catch {
+                await secure?.beginDrain()
+                throw error
+            }
+        }
         let metrics = self.metrics
         publishEndpointHealth()
         let checker = HealthChecker(
@@ -118,20 +130,23 @@ public final class GatewayServer: Sendable {
         }
         logger.info(
             "kilo-gateway listening",
-            metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")", "services": "\(config.services.count)"])
+            metadata: [
+                "address": "\(channel?.localAddress.map { "\($0)" } ?? "off")", "services": "\(config.services.count)",
+            ])
     }
 
     /// Stops accepting, lets in-flight requests finish for up to `drainTimeout`, then closes
     /// every connection and upstream pool.
     public func shutdown(drainTimeout: Duration? = nil) async {
-        let (channel, alreadyStarted) = state.withLockedValue { state -> ((any Channel)?, Bool) in
+        let (channel, secure, alreadyStarted) = state.withLockedValue { state -> ((any Channel)?, SecureListener?, Bool) in
             defer { state.shutdownStarted = true }
-            return (state.channel, state.shutdownStarted)
+            return (state.channel, state.secure, state.shutdownStarted)
         }
         guard !alreadyStarted else { return }
         state.withLockedValue { $0.healthChecks?.cancel() }
         let timeout = drainTimeout ?? config.drainTimeout
         try? await channel?.close()
+        await secure?.beginDrain()
         await loops.forEach { $0.beginDrain() }
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
@@ -144,6 +159,7 @@ public final class GatewayServer: Sendable {
             logger.warning("drain timeout reached; closing in-flight requests", metadata: ["requests": "\(remaining)"])
         }
         await loops.forEach { $0.closeEverything() }
+        secure?.closeEverything()
         if ownsGroup { try? await group.shutdownGracefully() }
         logger.info("kilo-gateway stopped")
     }
@@ -157,6 +173,8 @@ public final class GatewayServer: Sendable {
         if newConfig.listen != old.listen { restartOnly.append("listen") }
         if newConfig.workers != old.workers { restartOnly.append("workers") }
         if newConfig.accessLog != old.accessLog { restartOnly.append("accessLog") }
+        if newConfig.tls != old.tls { restartOnly.append("tls") }
+        if newConfig.plainHTTP != old.plainHTTP { restartOnly.append("plainHTTP") }
         if !restartOnly.isEmpty {
             logger.warning(
                 "configuration keys changed that apply only after a restart",
@@ -166,7 +184,7 @@ public final class GatewayServer: Sendable {
         upstreamStates.update(newConfig)
         publishEndpointHealth()
         let routes = RouteTable(config: newConfig)
-        await loops.forEach { $0.apply(routes) }
+        await loops.forEach { $0.apply(routes, edge: EdgeSettings(config: newConfig, loopCount: $0.loopCount)) }
         logger.info(
             "configuration applied",
             metadata: ["services": "\(newConfig.services.count)", "aliases": "\(newConfig.aliases.count)"])

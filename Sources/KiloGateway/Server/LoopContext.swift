@@ -24,8 +24,8 @@ final class LoopContext {
     private(set) var clients: [ObjectIdentifier: ClientConnectionHandler] = [:]
     /// Upgraded connections (WebSockets) relayed on this loop.
     private var tunnels: [ObjectIdentifier: Tunnel] = [:]
-    /// How long an upgraded connection may stay silent.
-    var tunnelIdleTimeout: Duration = .seconds(600)
+    /// Client-facing limits and header policies.
+    var edge: EdgeSettings
 
     func track(_ tunnel: Tunnel) {
         tunnels[ObjectIdentifier(tunnel)] = tunnel
@@ -42,10 +42,11 @@ final class LoopContext {
     var draining = false
 
     init(
-        eventLoop: any EventLoop, routes: RouteTable, states: UpstreamStates, metrics: GatewayMetrics, loopCount: Int,
-        logger: Logger, accessLog: AccessLog?
+        eventLoop: any EventLoop, routes: RouteTable, states: UpstreamStates, metrics: GatewayMetrics, edge: EdgeSettings,
+        loopCount: Int, logger: Logger, accessLog: AccessLog?
     ) {
         self.eventLoop = eventLoop
+        self.edge = edge
         self.routes = routes
         self.metrics = LoopMetrics(metrics: metrics, serviceNames: routes.services.map(\.name))
         self.upstreamStates = states
@@ -60,7 +61,7 @@ final class LoopContext {
         if let pool = pools[endpoint] { return pool }
         let pool = UpstreamPool(
             endpoint: endpoint, eventLoop: eventLoop, pool: settings.pool,
-            connectTimeout: settings.timeouts.connect, shareOfLimit: loopCount)
+            connectTimeout: settings.timeouts.connect, shareOfLimit: loopCount, upstreamTLS: settings.upstreamTLS)
         pools[endpoint] = pool
         return pool
     }
@@ -68,8 +69,9 @@ final class LoopContext {
     /// Switches to a new routing snapshot. Pools whose endpoint is gone, or whose service's
     /// pool settings changed, stop taking leases: idle connections close now, leased ones when
     /// their exchange ends; exchanges in flight keep the snapshot they started with.
-    func apply(_ newRoutes: RouteTable) {
+    func apply(_ newRoutes: RouteTable, edge newEdge: EdgeSettings) {
         routes = newRoutes
+        edge = newEdge
         services = Self.runtimes(for: newRoutes, states: upstreamStates)
         metrics.update(serviceNames: newRoutes.services.map(\.name))
         var wanted: [UpstreamEndpoint: ServiceSettings] = [:]
@@ -77,7 +79,9 @@ final class LoopContext {
             for url in service.endpoints { wanted[UpstreamEndpoint(url)] = service.settings }
         }
         for (endpoint, pool) in pools {
-            if let settings = wanted[endpoint], settings.pool == pool.poolSettings, settings.timeouts.connect == pool.connectTimeoutSetting {
+            if let settings = wanted[endpoint], settings.pool == pool.poolSettings, settings.timeouts.connect == pool.connectTimeoutSetting,
+                settings.upstreamTLS == pool.upstreamTLSSetting
+            {
                 continue
             }
             pool.shutdown()

@@ -2,6 +2,8 @@ import GatewayConfiguration
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
+import NIOTLS
 
 /// Who asked for a connection; told the outcome exactly once, on the pool's event loop.
 protocol PoolLeaseRequester: AnyObject {
@@ -42,12 +44,20 @@ final class UpstreamPool {
     /// The settings this pool was made with (a reload with other settings replaces the pool).
     let poolSettings: ServiceSettings.Pool
     let connectTimeoutSetting: Duration
+    /// How an `https` endpoint is verified (unused for `http`).
+    let upstreamTLSSetting: UpstreamTLS
+    /// Built on the first `https` connection and shared by all later ones; a failed build is retried.
+    private var sslContext: NIOSSLContext?
 
-    init(endpoint: UpstreamEndpoint, eventLoop: any EventLoop, pool: ServiceSettings.Pool, connectTimeout: Duration, shareOfLimit loops: Int) {
+    init(
+        endpoint: UpstreamEndpoint, eventLoop: any EventLoop, pool: ServiceSettings.Pool, connectTimeout: Duration,
+        shareOfLimit loops: Int, upstreamTLS: UpstreamTLS = UpstreamTLS()
+    ) {
         self.endpoint = endpoint
         self.eventLoop = eventLoop
         self.poolSettings = pool
         self.connectTimeoutSetting = connectTimeout
+        self.upstreamTLSSetting = upstreamTLS
         let perLoop = (pool.maxConnections + max(loops, 1) - 1) / max(loops, 1)
         self.state = PoolState(maxConnections: perLoop, maxQueue: pool.maxQueue)
         self.connectTimeout = TimeAmount(connectTimeout)
@@ -197,12 +207,28 @@ final class UpstreamPool {
         let connection = UpstreamConnection(id: id)
         connection.pool = self
         let boundConnection = NIOLoopBound(connection, eventLoop: eventLoop)
+        var tls: (context: NIOSSLContext, serverHostname: String?, handshake: EventLoopPromise<Void>)?
+        if endpoint.scheme == "https" {
+            do {
+                tls = (try tlsContext(), tlsServerHostname, eventLoop.makePromise(of: Void.self))
+            } catch {
+                connection.pool = nil
+                if let waiterID = state.connectFailed() { connectForWaiter(waiterID) }
+                requester.leaseFailed(.connect(error))
+                return
+            }
+        }
+        let handshakeTimeout = connectTimeout
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
+            .channelInitializer { [tls] channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    if let tls {
+                        try sync.addHandler(NIOSSLClientHandler(context: tls.context, serverHostname: tls.serverHostname))
+                        try sync.addHandler(UpstreamTLSHandshakeHandler(promise: tls.handshake, timeout: handshakeTimeout))
+                    }
                     // Bytes after a 101 are the upgraded protocol's: passed on when the decoder is removed.
                     let decoder = HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .forward)
                     try sync.addHandler(HTTPRequestEncoder())
@@ -210,7 +236,19 @@ final class UpstreamPool {
                     try sync.addHandler(boundConnection.value)
                 }
             }
-        bootstrap.connect(host: endpoint.host, port: endpoint.port).assumeIsolated().whenComplete { [self] result in
+        var connected = bootstrap.connect(host: endpoint.host, port: endpoint.port)
+        if let handshake = tls?.handshake {
+            // An https connection is usable once the handshake is done; a failed handshake (wrong CA,
+            // wrong name) is a connect failure: nothing was sent.
+            connected.whenFailure { handshake.fail($0) }
+            connected = connected.flatMap { channel in
+                handshake.futureResult.map { channel }.flatMapErrorThrowing { error in
+                    channel.close(promise: nil)
+                    throw error
+                }
+            }
+        }
+        connected.assumeIsolated().whenComplete { [self] result in
             switch result {
             case .success:
                 state.connectSucceeded()
@@ -223,6 +261,97 @@ final class UpstreamPool {
             }
         }
     }
+}
+
+extension UpstreamPool {
+    /// The pool's client TLS context: trust roots from `caFile` (or the system's), verification as configured.
+    private func tlsContext() throws -> NIOSSLContext {
+        if let sslContext { return sslContext }
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.applicationProtocols = ["http/1.1"]
+        if let caFile = upstreamTLSSetting.caFile {
+            configuration.trustRoots = .file(caFile)
+        }
+        if !upstreamTLSSetting.verify {
+            configuration.certificateVerification = .none
+        }
+        let context = try NIOSSLContext(configuration: configuration)
+        sslContext = context
+        return context
+    }
+
+    /// The SNI name and the name the certificate must carry; `nil` for an IP literal, which SNI cannot
+    /// carry (the certificate is then checked against the peer's IP address).
+    private var tlsServerHostname: String? {
+        let name = upstreamTLSSetting.serverName ?? endpoint.host
+        return Self.isIPLiteral(name) ? nil : name
+    }
+
+    static func isIPLiteral(_ name: String) -> Bool {
+        if name.contains(":") { return true }
+        return !name.isEmpty && name.utf8.allSatisfy { ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: ".") }
+    }
+}
+
+/// Completes `promise` when the upstream TLS handshake is done (then leaves the pipeline), or fails it
+/// when the handshake fails, the connection closes first, or `timeout` passes.
+final class UpstreamTLSHandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+
+    private let promise: EventLoopPromise<Void>
+    private let timeout: TimeAmount
+    private var timer: Scheduled<Void>?
+    private var done = false
+
+    init(promise: EventLoopPromise<Void>, timeout: TimeAmount) {
+        self.promise = promise
+        self.timeout = timeout
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] in
+            guard let self, !self.done else { return }
+            self.finish(.failure(UpstreamTLSHandshakeTimeout()))
+            context.close(promise: nil)
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        finish(.failure(ChannelError.ioOnClosedChannel))
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case TLSUserEvent.handshakeCompleted = event {
+            finish(.success(()))
+            context.fireUserInboundEventTriggered(event)
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        finish(.failure(error))
+        context.fireErrorCaught(error)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        finish(.failure(ChannelError.eof))
+        context.fireChannelInactive()
+    }
+
+    private func finish(_ result: Result<Void, any Error>) {
+        guard !done else { return }
+        done = true
+        timer?.cancel()
+        timer = nil
+        promise.completeWith(result)
+    }
+}
+
+/// The upstream TLS handshake took longer than the connect timeout.
+struct UpstreamTLSHandshakeTimeout: Error, CustomStringConvertible {
+    var description: String { "TLS handshake timed out" }
 }
 
 extension TimeAmount {

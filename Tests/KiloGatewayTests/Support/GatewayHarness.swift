@@ -43,6 +43,7 @@ func withGateway<T>(
     extraServices: [String: UpstreamURL] = [:],
     aliases: [String: String] = [:],
     configure: (inout ServiceSettings) -> Void = { _ in },
+    edge: (inout GatewayConfig) -> Void = { _ in },
     drainTimeout: Duration = .seconds(5),
     _ body: (GatewayHarness) async throws -> T
 ) async throws -> T {
@@ -70,9 +71,10 @@ func withGateway<T>(
         }
         services[name] = ServiceConfig(name: name, endpoints: urls, settings: settings)
     }
-    let config = GatewayConfig(
+    var config = GatewayConfig(
         listen: ListenAddress(host: "127.0.0.1", port: 0), drainTimeout: drainTimeout, defaults: settings,
         services: services, aliases: aliases)
+    edge(&config)
     let logs = LogCapture()
     let server = GatewayServer(
         config: config, logger: logs.logger, accessLog: AccessLog { logs.recordAccess($0) },

@@ -10,7 +10,7 @@ import Testing
                 "meds": ServiceConfig(name: "meds", url: UpstreamURL(host: "kilo-meds", port: 9000)),
                 "financial": ServiceConfig(name: "financial", url: UpstreamURL(host: "kilo-financial", port: 9005)),
                 "chat": ServiceConfig(name: "chat", url: UpstreamURL(host: "kilo-chat", port: 80, basePath: "/v1/chat")),
-                "socket.io": ServiceConfig(name: "socket.io", url: UpstreamURL(host: "kilo-sockets", port: 9100)),
+                "sockets": ServiceConfig(name: "sockets", url: UpstreamURL(host: "kilo-sockets", port: 9100)),
             ],
             aliases: ["medications": "meds", "money": "financial", "dangling": "missing"]
         )
@@ -35,7 +35,6 @@ import Testing
         ("/api/chat/send", "chat", "/v1/chat/send", "/api/chat"),
         ("/api/chat", "chat", "/v1/chat/", "/api/chat"),
         ("/chat?stream=1", "chat", "/v1/chat/?stream=1", "/chat"),
-        ("/api/socket.io/x", "socket.io", "/x", "/api/socket.io"),
     ])
     func routesToServices(_ uri: String, _ service: String, _ upstream: String, _ prefix: String) throws {
         let route = try #require(serviceRoute(uri))
@@ -43,6 +42,23 @@ import Testing
         #expect(route.upstreamTarget == upstream)
         #expect(route.publicPrefix == prefix)
         #expect(Self.table.services[route.serviceIndex].name == service)
+    }
+
+    /// `/socket.io/…` (with or without `/api`) goes to `socketIO.service` with its path kept whole.
+    @Test(arguments: [
+        ("/socket.io/?EIO=4&transport=polling", "/socket.io/?EIO=4&transport=polling"),
+        ("/api/socket.io/?EIO=4", "/socket.io/?EIO=4"),
+        ("/socket.io", "/socket.io"),
+    ])
+    func routesSocketIOToItsService(_ uri: String, _ upstream: String) throws {
+        var config = GatewayConfig(services: ["sockets": ServiceConfig(name: "sockets", url: UpstreamURL(host: "kilo-sockets", port: 9100))])
+        config.socketIO = SocketIOSettings(service: "sockets")
+        guard case .service(let route) = RouteTable(config: config).route(uri: uri) else {
+            Issue.record("\(uri) did not route to a service")
+            return
+        }
+        #expect(route.service == "sockets")
+        #expect(route.upstreamTarget == upstream)
     }
 
     @Test(arguments: [
@@ -149,7 +165,7 @@ import Testing
     }
 
     @Test func servicesAreIndexedInNameOrder() {
-        #expect(Self.table.services.map(\.name) == ["chat", "financial", "meds", "socket.io"])
+        #expect(Self.table.services.map(\.name) == ["chat", "financial", "meds", "sockets"])
     }
 
     @Test func emptyConfigRoutesOnlyBuiltins() {

@@ -1,0 +1,91 @@
+import GatewayConfiguration
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOHTTP2
+import NIOSSL
+import NIOTLS
+
+/// The pipeline of a connection accepted by the TLS listener: TLS, then ALPN chooses between
+/// HTTP/2 (each stream its own child channel, proxied independently) and HTTP/1.1.
+struct TLSConnectionInitializer: Sendable {
+    let certificates: CertificateStore
+    let http2Connections: HTTP2Connections
+
+    /// Runs on the new connection's event loop.
+    func configure(_ channel: any Channel, loop: LoopContext) throws {
+        let sync = channel.pipeline.syncOperations
+        // The context is taken once per connection: a reload affects only later connections.
+        try sync.addHandler(NIOSSLServerHandler(context: certificates.current))
+        let loopBox = NIOLoopBound(loop, eventLoop: channel.eventLoop)
+        let alpn = ApplicationProtocolNegotiationHandler { [self] result, channel in
+            channel.eventLoop.makeCompletedFuture {
+                switch result {
+                case .negotiated("h2"):
+                    try configureHTTP2(channel, loop: loopBox.value)
+                case .negotiated("http/1.1"), .fallback:
+                    try ClientPipeline.configureHTTP1(channel, loop: loopBox.value, scheme: "https")
+                case .negotiated:
+                    throw NIOHTTP2Errors.invalidALPNToken()
+                }
+            }
+        }
+        try sync.addHandler(alpn)
+    }
+
+    private func configureHTTP2(_ channel: any Channel, loop: LoopContext) throws {
+        let limits = loop.edge.limits
+        let manager = NIOHTTP2ServerConnectionManagementHandler(
+            eventLoop: channel.eventLoop,
+            configuration: .init(maxIdleTime: TimeAmount(limits.keepAliveTimeout), maxAge: nil, maxGraceTime: nil, keepalive: nil))
+        var connection = NIOHTTP2Handler.ConnectionConfiguration()
+        connection.initialSettings = [
+            HTTP2Setting(parameter: .maxConcurrentStreams, value: limits.http2MaxConcurrentStreams),
+            HTTP2Setting(parameter: .maxHeaderListSize, value: limits.http2MaxHeaderListSize),
+        ]
+        let stream = NIOHTTP2Handler.StreamConfiguration()
+        let loopBox = NIOLoopBound(loop, eventLoop: channel.eventLoop)
+        _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
+            mode: .server, connectionConfiguration: connection, streamConfiguration: stream,
+            streamDelegate: manager.http2StreamDelegate
+        ) { streamChannel in
+            streamChannel.eventLoop.makeCompletedFuture {
+                let sync = streamChannel.pipeline.syncOperations
+                try sync.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
+                try sync.addHandler(
+                    ClientConnectionHandler(loop: loopBox.value, scheme: "https", isHTTP2Stream: true))
+            }
+        }
+        try channel.pipeline.syncOperations.addHandler(manager)
+        http2Connections.add(channel)
+    }
+}
+
+/// Open HTTP/2 connections, so a drain can send them GOAWAY (their streams are tracked as
+/// client handlers already; the connection itself is not).
+final class HTTP2Connections: Sendable {
+    private let channels = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
+
+    func add(_ channel: any Channel) {
+        let id = ObjectIdentifier(channel)
+        channels.withLockedValue { $0[id] = channel }
+        channel.closeFuture.whenComplete { [channels] _ in
+            channels.withLockedValue { _ = $0.removeValue(forKey: id) }
+        }
+    }
+
+    /// GOAWAY: no new streams; each connection closes once its streams are done.
+    func quiesce() {
+        for channel in channels.withLockedValue({ Array($0.values) }) {
+            channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        }
+    }
+
+    func closeAll() {
+        for channel in channels.withLockedValue({ Array($0.values) }) {
+            channel.close(promise: nil)
+        }
+    }
+
+    var count: Int { channels.withLockedValue { $0.count } }
+}
