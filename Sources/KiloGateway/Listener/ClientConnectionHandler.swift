@@ -59,7 +59,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         if let address = context.channel.remoteAddress { clientAddress = address.ipAddress }
-        guard loop.clients.count < loop.edge.maxConnectionsPerLoop else {
+        guard isHTTP2Stream || loop.clients.count < loop.edge.maxConnectionsPerLoop else {
             // Over `limits.maxConnections`: close at once rather than queue work we cannot take.
             isClosing = true
             context.close(promise: nil)
