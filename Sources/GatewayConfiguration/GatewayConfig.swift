@@ -186,7 +186,7 @@ public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
         self.port = port
     }
 
-    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    public var description: String { host.utf8.contains(UInt8(ascii: ":")) ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
 
 /// One upstream service: where it lives and how the gateway talks to it.
@@ -234,7 +234,7 @@ public struct UpstreamURL: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// `host:port`, bracketing IPv6 literals, as used in a `Host` header or a `Location` comparison.
-    public var authority: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    public var authority: String { host.utf8.contains(UInt8(ascii: ":")) ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
     public var description: String { "\(scheme)://\(authority)\(basePath)" }
 }

@@ -148,10 +148,12 @@ def main():
     shutdown = by("shutdown").get("gateway", {})
     idle_machine = by("idle").get("machine", {})
 
+    built = time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(os.path.getmtime(a.binary))) \
+        if a.binary and os.path.exists(a.binary) else None
     result = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "machine": machine(a.root or "."),
-        "run": {"build": a.build, "binary": a.binary, "pinning": a.pinning, "rounds": a.rounds,
+        "run": {"build": a.build, "binary": a.binary, "binary_built": built, "pinning": a.pinning, "rounds": a.rounds,
                 "duration_s": a.duration, "file_duration_s": a.file_duration, "connections": a.conns,
                 "file_connections": a.file_conns, "idle_connections": a.idle_conns, "sse_events": a.sse_events,
                 "sse_repeats": a.sse_repeats,
@@ -171,7 +173,7 @@ def main():
     P(f"machine: {m['nproc']} cores {m['cpu']}, kernel {m['kernel']}; pinning: {a.pinning}")
     P(f"idle before load: {idle_machine.get('cpu_idle_pct')}% CPU idle "
       f"({'reached' if idle_machine.get('reached') else 'NOT reached: noisy'}), loadavg {idle_machine.get('loadavg')}")
-    P(f"gateway: {a.build}; workers: 1; access log OFF")
+    P(f"gateway: {a.build}; binary built {built} (the commit above is the tree now); workers: 1; access log OFF")
     P(f"{m['nginx']}; {m['haproxy']}; {m['wrk']}")
     P(f"medians of {a.rounds} rounds; wrk -t1 -c{a.conns} -d{a.duration}s (100 B) and -c{a.file_conns} -d{a.file_duration}s (1 MiB)")
     P()

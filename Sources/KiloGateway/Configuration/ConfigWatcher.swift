@@ -31,9 +31,16 @@ public struct ConfigWatcher: Service {
     }
 
     public func run() async throws {
+        // Cancelled on graceful shutdown, so the sleep below ends at once instead of after `interval`.
+        try? await cancelWhenGracefulShutdown {
+            try await watch()
+        }
+    }
+
+    private func watch() async throws {
         var lastSeen = Self.read(path)
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            try? await Task.sleep(for: interval)
+        while !Task.isCancelled {
+            try await Task.sleep(for: interval)
             let current = Self.read(path)
             guard let current, current != lastSeen else { continue }
             lastSeen = current

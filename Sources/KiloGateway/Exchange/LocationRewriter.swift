@@ -35,7 +35,7 @@ struct LocationRewriter {
         return nil
     }
 
-    private var bracketedHost: String { upstream.host.contains(":") ? "[\(upstream.host)]" : upstream.host }
+    private var bracketedHost: String { upstream.host.utf8.contains(UInt8(ascii: ":")) ? "[\(upstream.host)]" : upstream.host }
 
     private func stripBasePath(_ path: Substring) -> Substring? {
         let base = upstream.basePath

@@ -69,8 +69,12 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
     /// The client asked for a WebSocket and the upstream agreed: relay bytes after the `101`.
     private var switchingProtocols = false
 
-    private var responseTimer: Scheduled<Void>?
-    private var idleTimer: Scheduled<Void>?
+    /// One timer per attempt covers both timeouts (a timer costs an allocation and a heap insert):
+    /// it fires at the nearer deadline and decides which one, if any, has passed.
+    private var attemptTimer: Scheduled<Void>?
+    private var attemptTimerDeadline = NIODeadline.uptimeNanoseconds(0)
+    /// When the request's end was written upstream: `timeouts.response` counts from here.
+    private var requestSentAt = NIODeadline.uptimeNanoseconds(0)
     private var backoffTimer: Scheduled<Void>?
     private var lastActivity: NIODeadline
 
@@ -232,10 +236,11 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         runtime.active[index] += 1
         countedEndpoint = index
         let next = UpstreamEndpoint(url)
-        if next != endpoint || attempts == 1 {
+        if next != endpoint {
+            // The first head was built for the first endpoint; another one needs its own Host and base path.
             endpoint = next
             upstreamHead.headers.replaceOrAdd(name: "host", value: url.authority)
-            upstreamHead.uri = url.basePath + route.pathAndQuery
+            upstreamHead.uri = url.basePath.isEmpty ? route.pathAndQuery : url.basePath + route.pathAndQuery
         }
     }
 
@@ -281,7 +286,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         connection.beginRequest(delegate: self)
         if let client, !client.isWritable { connection.setReadPaused(true) }
         lastActivity = .now()
-        scheduleIdleCheck()
+        scheduleAttemptTimer()
         connection.write(.head(upstreamHead))
         requestHeadWritten = true
         while let part = unsent.popFirst() {
@@ -310,13 +315,9 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         guard !requestFullySent else { return }
         connection.write(.end(bodyDropped ? nil : requestTrailers))
         requestFullySent = true
-        if !responseHeadReceived && responseTimer == nil {
-            let timeout = TimeAmount(settings.timeouts.response)
-            responseTimer = loop.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
-                responseTimer = nil
-                guard phase == .exchanging, !responseHeadReceived else { return }
-                attemptFailed(.responseTimeout, detail: "no response headers within \(settings.timeouts.response)")
-            }
+        requestSentAt = .now()
+        if !responseHeadReceived, requestSentAt + TimeAmount(settings.timeouts.response) < attemptTimerDeadline {
+            scheduleAttemptTimer()  // the response deadline comes first
         }
     }
 
@@ -426,8 +427,6 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
                 return
             }
             responseHeadReceived = true
-            responseTimer?.cancel()
-            responseTimer = nil
             upstreamKeepAlive = head.isKeepAlive
             if head.status.code >= 500 {
                 recordOutcome(.upstream5xx, reason: "status \(head.status.code)")
@@ -633,43 +632,52 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
 
     // MARK: timers
 
-    private func scheduleIdleCheck() {
-        idleTimer?.cancel()
-        let idle = TimeAmount(settings.timeouts.idle)
-        idleTimer = loop.eventLoop.assumeIsolated().scheduleTask(deadline: lastActivity + idle) { [self] in
-            idleTimer = nil
+    /// The next deadline of this attempt: response headers while waiting for them, otherwise
+    /// silence between body chunks.
+    private func nextAttemptDeadline() -> NIODeadline {
+        if requestFullySent && !responseHeadReceived {
+            return requestSentAt + TimeAmount(settings.timeouts.response)
+        }
+        return lastActivity + TimeAmount(settings.timeouts.idle)
+    }
+
+    private func scheduleAttemptTimer() {
+        attemptTimer?.cancel()
+        let deadline = nextAttemptDeadline()
+        attemptTimerDeadline = deadline
+        attemptTimer = loop.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            attemptTimer = nil
             guard phase == .exchanging else { return }
-            let waitingForHead = requestFullySent && !responseHeadReceived
-            if !waitingForHead && NIODeadline.now() - lastActivity >= idle {
-                if clientResponseStarted {
-                    lastError = "idle for \(settings.timeouts.idle) while streaming"
-                    if let connection {
-                        self.connection = nil
-                        connection.close()
-                        pool?.release(connection, reusable: false)
-                    }
-                    abortClient()
-                } else {
-                    lastError = "idle for \(settings.timeouts.idle)"
-                    if let connection {
-                        self.connection = nil
-                        connection.close()
-                        pool?.release(connection, reusable: false)
-                    }
-                    fail(.idleTimeout)
-                }
+            let now = NIODeadline.now()
+            let deadline = nextAttemptDeadline()
+            guard now >= deadline else {
+                // Activity moved the deadline on since this was scheduled.
+                scheduleAttemptTimer()
                 return
             }
-            if waitingForHead { lastActivity = .now() }
-            scheduleIdleCheck()
+            if requestFullySent && !responseHeadReceived {
+                attemptFailed(.responseTimeout, detail: "no response headers within \(settings.timeouts.response)")
+                return
+            }
+            lastError = clientResponseStarted
+                ? "idle for \(settings.timeouts.idle) while streaming" : "idle for \(settings.timeouts.idle)"
+            if let connection {
+                self.connection = nil
+                connection.close()
+                pool?.release(connection, reusable: false)
+            }
+            if clientResponseStarted {
+                abortClient()
+            } else {
+                fail(.idleTimeout)
+            }
         }
     }
 
     private func cancelAttemptTimers() {
-        responseTimer?.cancel()
-        responseTimer = nil
-        idleTimer?.cancel()
-        idleTimer = nil
+        attemptTimer?.cancel()
+        attemptTimer = nil
+        attemptTimerDeadline = .uptimeNanoseconds(0)
     }
 
     // MARK: endings

@@ -33,7 +33,10 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var closeAfterResponse = false
     private var inputClosed = false
     private var isClosing = false
+    /// Keep-alive timer: scheduled once and re-armed lazily, so a busy connection pays nothing per request.
     private var idleTimer: Scheduled<Void>?
+    /// Since when the connection has been waiting for a request; `nil` while one is in progress.
+    private var idleSince: NIODeadline?
     /// Runs from the first byte of a request head (or the accept) until the head is complete.
     private var headerTimer: Scheduled<Void>?
 
@@ -188,8 +191,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     private func beginRequestBookkeeping(head: HTTPRequestHead?) {
-        idleTimer?.cancel()
-        idleTimer = nil
+        idleSince = nil
         headerTimer?.cancel()
         headerTimer = nil
         requestOpen = true
@@ -507,11 +509,26 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     private func armIdleTimer() {
-        idleTimer?.cancel()
-        let idleTimeout = TimeAmount(loop.edge.limits.keepAliveTimeout)
-        idleTimer = context?.eventLoop.assumeIsolated().scheduleTask(in: idleTimeout) { [weak self] in
-            guard let self, !self.requestOpen, !self.responseOpen else { return }
-            self.closeNow()
+        let now = NIODeadline.now()
+        idleSince = now
+        if idleTimer == nil { scheduleIdleCheck(at: now + TimeAmount(loop.edge.limits.keepAliveTimeout)) }
+    }
+
+    private func scheduleIdleCheck(at deadline: NIODeadline) {
+        idleTimer = context?.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in
+            guard let self else { return }
+            self.idleTimer = nil
+            guard !self.isClosing else { return }
+            let timeout = TimeAmount(self.loop.edge.limits.keepAliveTimeout)
+            guard let since = self.idleSince, !self.requestOpen, !self.responseOpen else {
+                self.scheduleIdleCheck(at: .now() + timeout)  // busy now: look again a timeout later
+                return
+            }
+            if NIODeadline.now() - since >= timeout {
+                self.closeNow()
+            } else {
+                self.scheduleIdleCheck(at: since + timeout)
+            }
         }
     }
 }

@@ -12,7 +12,21 @@ struct RequestIDGenerator {
     mutating func next() -> String {
         let high = nextWord()
         let low = nextWord()
-        return Self.hex(high) + Self.hex(low)
+        return String(unsafeUninitializedCapacity: 32) { buffer in
+            Self.writeHex(high, into: buffer, at: 0)
+            Self.writeHex(low, into: buffer, at: 16)
+            return 32
+        }
+    }
+
+    private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    private static func writeHex(_ word: UInt64, into buffer: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
+        var value = word
+        for index in stride(from: offset + 15, through: offset, by: -1) {
+            buffer[index] = digits[Int(value & 0xF)]
+            value >>= 4
+        }
     }
 
     /// Keeps a client's `X-Request-ID` when it is a plausible id, so ids survive across hops.
@@ -34,8 +48,4 @@ struct RequestIDGenerator {
         return z ^ (z >> 31)
     }
 
-    private static func hex(_ word: UInt64) -> String {
-        let digits = String(word, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
-    }
 }

@@ -37,6 +37,17 @@ struct RequestTarget: Equatable {
 
     /// Resolves `.` and `..` segments; leaves paths without them untouched (no allocation).
     static func removingDotSegments(_ path: Substring) -> Substring {
+        // Fast path: a dot segment starts right after a `/` with `.` or `%2e`; most paths have none.
+        var mayHaveDotSegment = false
+        var previous: UInt8 = 0
+        for byte in path.utf8 {
+            if previous == UInt8(ascii: "/") && (byte == UInt8(ascii: ".") || byte == UInt8(ascii: "%")) {
+                mayHaveDotSegment = true
+                break
+            }
+            previous = byte
+        }
+        guard mayHaveDotSegment else { return path }
         var hasDotSegment = false
         for segment in path.split(separator: "/", omittingEmptySubsequences: false) where isDot(segment) != nil {
             hasDotSegment = true

@@ -26,8 +26,8 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     weak var pool: UpstreamPool?
     /// The exchange holding the lease, if any.
     var delegate: (any UpstreamConnectionDelegate)?
-    /// Idle-timeout timer while parked in the pool.
-    var idleTimer: Scheduled<Void>?
+    /// When it was last parked idle in the pool (the pool's sweep closes it after `idleTimeout`).
+    var idleSince = NIODeadline.uptimeNanoseconds(0)
 
     private var context: ChannelHandlerContext?
     private var readPaused = false
@@ -83,8 +83,6 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
         guard let context else { throw ChannelError.ioOnClosedChannel }
         delegate = nil
         pool = nil
-        idleTimer?.cancel()
-        idleTimer = nil
         let pipeline = context.pipeline.syncOperations
         try pipeline.addHandler(tunnel)
         pipeline.removeHandler(context: context, promise: nil)
@@ -98,8 +96,6 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
         delegate = nil
         guard !isClosed else { return }
         isClosed = true
-        idleTimer?.cancel()
-        idleTimer = nil
         context?.close(promise: nil)
     }
 
@@ -130,8 +126,6 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         isClosed = true
-        idleTimer?.cancel()
-        idleTimer = nil
         if let delegate {
             self.delegate = nil
             delegate.upstreamClosed(error: firstError)

@@ -17,7 +17,7 @@ struct UpstreamEndpoint: Hashable, CustomStringConvertible {
     }
 
     /// `host:port` as sent in a `Host` header.
-    var authority: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    var authority: String { host.utf8.contains(UInt8(ascii: ":")) ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
     var description: String { "\(scheme)://\(authority)" }
 }

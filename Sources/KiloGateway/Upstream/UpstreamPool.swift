@@ -35,6 +35,7 @@ final class UpstreamPool {
     private var waiters: [Int: Waiter] = [:]
     private var nextID = 0
     private var isShutDown = false
+    private var sweepTimer: Scheduled<Void>?
 
     private struct Waiter {
         var requester: any PoolLeaseRequester
@@ -80,8 +81,6 @@ final class UpstreamPool {
         switch state.lease(waiter: waiterID, requireFresh: fresh) {
         case .useIdle(let id):
             guard let connection = connections[id] else { return lease(for: requester) }
-            connection.idleTimer?.cancel()
-            connection.idleTimer = nil
             if connection.isActive {
                 requester.leaseSucceeded(connection)
             } else {
@@ -159,6 +158,8 @@ final class UpstreamPool {
     /// Closes idle connections and refuses new leases; leased ones close as their exchanges end.
     func shutdown() {
         isShutDown = true
+        sweepTimer?.cancel()
+        sweepTimer = nil
         for id in state.takeAllIdle() {
             connections.removeValue(forKey: id)?.close()
         }
@@ -177,14 +178,37 @@ final class UpstreamPool {
         return nextID
     }
 
+    /// Parks a connection as idle. One sweep timer per pool closes connections idle past
+    /// `idleTimeout`, so parking and leasing schedule nothing per request.
     private func park(_ connection: UpstreamConnection) {
-        connection.idleTimer = eventLoop.assumeIsolated().scheduleTask(in: idleTimeout) { [weak self, weak connection] in
-            guard let self, let connection else { return }
-            if self.state.idleConnectionClosed(connection.id) {
-                self.connections[connection.id] = nil
+        let now = NIODeadline.now()
+        connection.idleSince = now
+        if sweepTimer == nil { scheduleSweep(at: now + idleTimeout) }
+    }
+
+    private func scheduleSweep(at deadline: NIODeadline) {
+        sweepTimer = eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in
+            guard let self else { return }
+            self.sweepTimer = nil
+            self.sweepIdleConnections()
+        }
+    }
+
+    private func sweepIdleConnections() {
+        let now = NIODeadline.now()
+        var next: NIODeadline?
+        for id in state.idle {
+            guard let connection = connections[id] else { continue }
+            let expires = connection.idleSince + idleTimeout
+            if expires <= now {
+                state.idleConnectionClosed(id)
+                connections[id] = nil
                 connection.close()
+            } else if next == nil || expires < next! {
+                next = expires
             }
         }
+        if let next { scheduleSweep(at: next) }
     }
 
     private func waiterTimedOut(_ waiterID: Int) {
