@@ -9,21 +9,41 @@ enum HopByHopHeaders {
     ]
 
     /// Removes the hop-by-hop headers and those listed in `Connection`.
+    ///
+    /// One pass finds out whether anything must go (most messages carry only `Connection:
+    /// keep-alive` or nothing); if so, the kept headers are copied once instead of removing
+    /// name by name.
     static func remove(from headers: inout HTTPHeaders) {
-        // Most messages carry none of them: one pass over the names decides, without allocating.
         var found = false
-        for (name, _) in headers where isHopByHop(name) {
+        var named: [Substring] = []
+        for (name, value) in headers where isHopByHop(name) {
             found = true
-            break
+            guard equalsIgnoringCase(name, "connection") else { continue }
+            for token in value.split(separator: ",") {
+                let trimmed = token.trimmingWhitespace
+                if !trimmed.isEmpty && !equalsIgnoringCase(trimmed, "keep-alive") && !equalsIgnoringCase(trimmed, "close") {
+                    named.append(trimmed)
+                }
+            }
         }
         guard found else { return }
-        for value in headers[canonicalForm: "connection"] {
-            let name = value.lowercased()
-            if !names.contains(name) { headers.remove(name: name) }
+        var kept = HTTPHeaders()
+        kept.reserveCapacity(headers.count)
+        for (name, value) in headers where !isHopByHop(name) && !named.contains(where: { equalsIgnoringCase(name, $0) }) {
+            kept.add(name: name, value: value)
         }
-        for name in names where headers.contains(name: name) {
-            headers.remove(name: name)
+        headers = kept
+    }
+
+    /// ASCII case-insensitive equality, on bytes (header names are ASCII).
+    static func equalsIgnoringCase<A: StringProtocol, B: StringProtocol>(_ a: A, _ b: B) -> Bool {
+        guard a.utf8.count == b.utf8.count else { return false }
+        for (x, y) in zip(a.utf8, b.utf8) where x != y {
+            let lowerX = x >= 65 && x <= 90 ? x | 0x20 : x
+            let lowerY = y >= 65 && y <= 90 ? y | 0x20 : y
+            if lowerX != lowerY { return false }
         }
+        return true
     }
 
     /// Case-insensitive membership in `names`, checked on bytes.
@@ -32,14 +52,19 @@ enum HopByHopHeaders {
         guard count == 2 || count == 7 || count == 9 || count == 10 || count == 16 || count == 17 || count == 19 else {
             return false
         }
-        for candidate in names where candidate.utf8.count == count {
-            var equal = true
-            for (a, b) in zip(name.utf8, candidate.utf8) where a | 0x20 != b {
-                equal = false
-                break
-            }
-            if equal { return true }
+        for candidate in names where candidate.utf8.count == count && equalsIgnoringCase(name, candidate) {
+            return true
         }
         return false
+    }
+}
+
+extension Substring {
+    /// Without leading and trailing spaces and tabs.
+    fileprivate var trimmingWhitespace: Substring {
+        var result = self
+        while let first = result.first, first == " " || first == "\t" { result = result.dropFirst() }
+        while let last = result.last, last == " " || last == "\t" { result = result.dropLast() }
+        return result
     }
 }

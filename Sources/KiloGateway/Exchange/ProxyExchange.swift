@@ -433,7 +433,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
             } else {
                 recordOutcome(.success)
             }
-            let codings = head.headers[canonicalForm: "transfer-encoding"]
+            let codings = head.headers.contains(name: "transfer-encoding") ? head.headers[canonicalForm: "transfer-encoding"] : []
             if !codings.isEmpty && !(codings.count == 1 && codings[0].lowercased() == "chunked") {
                 // After de-chunking, another coding could not be passed on intact.
                 attemptFailed(.protocolError, detail: "upstream used an unsupported transfer coding: \(codings.joined(separator: ", "))")
@@ -511,7 +511,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         status = Int(upstream.status.code)
         clientKeepAlive = client.canKeepAlive(clientHead) && requestEnded && !loop.draining
         let hasLength = upstream.headers.contains(name: "content-length")
-        let isChunked = upstream.headers[canonicalForm: "transfer-encoding"].last?.lowercased() == "chunked"
+        let isChunked = upstream.headers.contains(name: "transfer-encoding")
         let mayHaveBody = HeaderRewriter.responseMayHaveBody(method: clientHead.method, status: upstream.status)
         if mayHaveBody && (isChunked || !hasLength) && clientHead.version == .http1_0 {
             clientKeepAlive = false  // an HTTP/1.0 client learns the end of an unsized body from the close

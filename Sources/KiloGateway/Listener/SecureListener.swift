@@ -27,19 +27,9 @@ final class SecureListener: Sendable {
             certificatePath: tls.certificate, keyPath: tls.key, http2: tls.http2, logger: logger)
         let http2Connections = HTTP2Connections()
         let initializer = TLSConnectionInitializer(certificates: certificates, http2Connections: http2Connections)
-        let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 1024)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.allowRemoteHalfClosure, value: true)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    guard let loop = loops.context(for: channel.eventLoop) else {
-                        throw ChannelError.ioOnClosedChannel
-                    }
-                    try initializer.configure(channel, loop: loop)
-                }
-            }
+        let bootstrap = ListenerBootstrap.make(group: group, loops: loops) { channel, loop in
+            try initializer.configure(channel, loop: loop)
+        }
         let channel = try await bootstrap.bind(host: tls.listen.host, port: tls.listen.port).get()
         let watcher = Task { await certificates.watch(every: reloadInterval) }
         logger.info(

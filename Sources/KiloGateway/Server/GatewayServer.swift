@@ -90,23 +90,13 @@ public final class GatewayServer: Sendable {
             state.withLockedValue { $0.secure = listener }
         }
         let redirectPort: Int? = config.tls != nil && config.plainHTTP == .redirect ? secure?.port : nil
-        let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 1024)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.allowRemoteHalfClosure, value: true)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    guard let loop = loops.context(for: channel.eventLoop) else {
-                        throw ChannelError.ioOnClosedChannel
-                    }
-                    if let redirectPort {
-                        try HTTPSRedirectHandler.configure(channel, loop: loop, httpsPort: redirectPort)
-                    } else {
-                        try ClientPipeline.configureHTTP1(channel, loop: loop, scheme: "http")
-                    }
-                }
+        let bootstrap = ListenerBootstrap.make(group: group, loops: loops) { channel, loop in
+            if let redirectPort {
+                try HTTPSRedirectHandler.configure(channel, loop: loop, httpsPort: redirectPort)
+            } else {
+                try ClientPipeline.configureHTTP1(channel, loop: loop, scheme: "http")
             }
+        }
         var channel: (any Channel)?
         if config.tls == nil || config.plainHTTP != .off {
             do {

@@ -14,8 +14,7 @@ final class TunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Strong on purpose: the pipelines hold the handlers, the handlers hold the tunnel; `Tunnel.end` breaks the cycle.
     private(set) var tunnel: Tunnel?
     private(set) var context: ChannelHandlerContext?
-    private var readPaused = false
-    private var pendingRead = false
+    private var readGate = ReadGate()
     private var closed = false
 
     init(tunnel: Tunnel) {
@@ -42,12 +41,7 @@ final class TunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func setReadPaused(_ paused: Bool) {
-        guard paused != readPaused else { return }
-        readPaused = paused
-        if !paused, pendingRead, let context {
-            pendingRead = false
-            context.read()
-        }
+        if readGate.setPaused(paused) { context?.read() }
     }
 
     /// The peer finished sending: finish ours too, keeping the read side open for its last bytes.
@@ -102,10 +96,6 @@ final class TunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if readPaused {
-            pendingRead = true
-        } else {
-            context.read()
-        }
+        if readGate.allowRead() { context.read() }
     }
 }

@@ -30,8 +30,7 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     var idleSince = NIODeadline.uptimeNanoseconds(0)
 
     private var context: ChannelHandlerContext?
-    private var readPaused = false
-    private var pendingRead = false
+    private var readGate = ReadGate()
     private var firstError: (any Error)?
     private(set) var isClosed = false
 
@@ -68,12 +67,7 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Stops or resumes reading from the upstream (a slow client slows the upstream down).
     func setReadPaused(_ paused: Bool) {
-        guard paused != readPaused else { return }
-        readPaused = paused
-        if !paused, pendingRead, let context {
-            pendingRead = false
-            context.read()
-        }
+        if readGate.setPaused(paused) { context?.read() }
     }
 
     /// Turns this HTTP connection into one side of a tunnel: the HTTP handlers leave the
@@ -88,7 +82,7 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
         pipeline.removeHandler(context: context, promise: nil)
         pipeline.removeHandler(try pipeline.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self), promise: nil)
         pipeline.removeHandler(try pipeline.handler(type: HTTPRequestEncoder.self), promise: nil)
-        if readPaused { context.channel.read() }
+        if readGate.isPaused { context.channel.read() }
     }
 
     /// Closes the connection; `delegate` is detached first so it hears nothing more.
@@ -135,10 +129,6 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if readPaused {
-            pendingRead = true
-        } else {
-            context.read()
-        }
+        if readGate.allowRead() { context.read() }
     }
 }
