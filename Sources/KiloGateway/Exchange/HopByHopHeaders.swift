@@ -10,23 +10,33 @@ enum HopByHopHeaders {
 
     /// Removes the hop-by-hop headers and those listed in `Connection`.
     ///
-    /// One pass finds out whether anything must go (most messages carry only `Connection:
-    /// keep-alive` or nothing); if so, the kept headers are copied once instead of removing
-    /// name by name.
+    /// One pass over the names decides what to do. The common cases cost one removal at most:
+    /// nothing hop-by-hop at all, or only `Connection: keep-alive`/`close`. Otherwise the kept
+    /// headers are copied once.
     static func remove(from headers: inout HTTPHeaders) {
-        var found = false
+        var hopByHop = 0
+        var onlyPlainConnection = true
         var named: [Substring] = []
         for (name, value) in headers where isHopByHop(name) {
-            found = true
-            guard equalsIgnoringCase(name, "connection") else { continue }
-            for token in value.split(separator: ",") {
-                let trimmed = token.trimmingWhitespace
+            hopByHop += 1
+            guard equalsIgnoringCase(name, "connection") else {
+                onlyPlainConnection = false
+                continue
+            }
+            if equalsIgnoringCase(value, "keep-alive") || equalsIgnoringCase(value, "close") { continue }
+            onlyPlainConnection = false
+            for token in value.utf8.split(separator: UInt8(ascii: ",")) {
+                let trimmed = Substring(token).trimmingSpaces
                 if !trimmed.isEmpty && !equalsIgnoringCase(trimmed, "keep-alive") && !equalsIgnoringCase(trimmed, "close") {
                     named.append(trimmed)
                 }
             }
         }
-        guard found else { return }
+        if hopByHop == 0 { return }
+        if onlyPlainConnection {
+            headers.remove(name: "connection")
+            return
+        }
         var kept = HTTPHeaders()
         kept.reserveCapacity(headers.count)
         for (name, value) in headers where !isHopByHop(name) && !named.contains(where: { equalsIgnoringCase(name, $0) }) {
@@ -35,36 +45,51 @@ enum HopByHopHeaders {
         headers = kept
     }
 
-    /// ASCII case-insensitive equality, on bytes (header names are ASCII).
-    static func equalsIgnoringCase<A: StringProtocol, B: StringProtocol>(_ a: A, _ b: B) -> Bool {
-        guard a.utf8.count == b.utf8.count else { return false }
-        for (x, y) in zip(a.utf8, b.utf8) where x != y {
-            let lowerX = x >= 65 && x <= 90 ? x | 0x20 : x
-            let lowerY = y >= 65 && y <= 90 ? y | 0x20 : y
-            if lowerX != lowerY { return false }
+    /// Whether `name` is one of `names`, ignoring ASCII case; decided by length first.
+    static func isHopByHop(_ name: String) -> Bool {
+        switch name.utf8.count {
+        case 2: return equalsIgnoringCase(name, "te")
+        case 7: return equalsIgnoringCase(name, "trailer") || equalsIgnoringCase(name, "upgrade")
+        case 10: return equalsIgnoringCase(name, "connection") || equalsIgnoringCase(name, "keep-alive")
+        case 16: return equalsIgnoringCase(name, "proxy-connection")
+        case 17: return equalsIgnoringCase(name, "transfer-encoding")
+        case 19: return equalsIgnoringCase(name, "proxy-authorization")
+        default: return false
+        }
+    }
+
+    /// ASCII case-insensitive comparison with a lowercase literal, on bytes.
+    static func equalsIgnoringCase<S: StringProtocol>(_ text: S, _ lowercase: StaticString) -> Bool {
+        let count = lowercase.utf8CodeUnitCount
+        guard text.utf8.count == count else { return false }
+        let literal = lowercase.utf8Start
+        var index = 0
+        for byte in text.utf8 {
+            let lowered = byte >= 65 && byte <= 90 ? byte | 0x20 : byte
+            if lowered != literal[index] { return false }
+            index += 1
         }
         return true
     }
 
-    /// Case-insensitive membership in `names`, checked on bytes.
-    static func isHopByHop(_ name: String) -> Bool {
-        let count = name.utf8.count
-        guard count == 2 || count == 7 || count == 9 || count == 10 || count == 16 || count == 17 || count == 19 else {
-            return false
+    /// ASCII case-insensitive comparison of a header name with a token named in `Connection`.
+    static func equalsIgnoringCase(_ name: String, _ token: Substring) -> Bool {
+        guard name.utf8.count == token.utf8.count else { return false }
+        for (a, b) in zip(name.utf8, token.utf8) where a != b {
+            let lowerA = a >= 65 && a <= 90 ? a | 0x20 : a
+            let lowerB = b >= 65 && b <= 90 ? b | 0x20 : b
+            if lowerA != lowerB { return false }
         }
-        for candidate in names where candidate.utf8.count == count && equalsIgnoringCase(name, candidate) {
-            return true
-        }
-        return false
+        return true
     }
 }
 
 extension Substring {
-    /// Without leading and trailing spaces and tabs.
-    fileprivate var trimmingWhitespace: Substring {
-        var result = self
-        while let first = result.first, first == " " || first == "\t" { result = result.dropFirst() }
-        while let last = result.last, last == " " || last == "\t" { result = result.dropLast() }
-        return result
+    /// Without leading and trailing spaces and tabs, on bytes.
+    fileprivate var trimmingSpaces: Substring {
+        var bytes = self.utf8[...]
+        while let first = bytes.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { bytes = bytes.dropFirst() }
+        while let last = bytes.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { bytes = bytes.dropLast() }
+        return Substring(bytes)
     }
 }
