@@ -529,8 +529,9 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
 
     private func completeResponse(trailers: HTTPHeaders?) {
         guard let client else { return }
+        // The end is flushed when the client handler finishes the request cycle, after the access
+        // log and metrics are written: whoever has seen the response can also see its log line.
         client.writeResponse(.end(trailers))
-        client.flush()
         if let connection {
             self.connection = nil
             pool?.release(connection, reusable: upstreamKeepAlive && requestFullySent)
@@ -693,8 +694,9 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         }
         if lastError == nil { lastError = error.message }
         status = Int(error.status.code)
+        let client = self.client
+        finish(status: status, notifyClient: false)  // log first, as for a relayed response
         client?.sendError(error, service: service.name, requestID: requestID, requestHead: clientHead, requestEnded: requestEnded)
-        finish(status: status, notifyClient: false)
     }
 
     /// The response cannot be completed: close the client connection so the truncation shows.

@@ -415,7 +415,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         if currentHead?.method != .HEAD {
             context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         }
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        context.write(wrapOutboundOut(.end(nil)), promise: nil)  // flushed after the log line
         if error != nil {
             let method = currentHead?.method ?? .GET
             let index = service.flatMap { name in loop.routes.services.firstIndex { $0.name == name } }
@@ -445,6 +445,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     /// The response is complete; continue with the next request, or close.
     private func requestCycleFinished(keepAlive: Bool) {
+        context?.flush()  // the response's last bytes, written before its log line
         endResponseBookkeeping()
         readPausedByExchange = false
         deferredReply = nil
