@@ -32,6 +32,7 @@ public struct GatewayConfig: Sendable, Equatable {
     /// Where `/socket.io/...` goes; `nil` when nothing relays Socket.IO.
     public var socketIO: SocketIOSettings?
 
+    /// Creates it; each parameter defaults to the value documented on its property.
     public init(
         listen: ListenAddress = ListenAddress(host: "127.0.0.1", port: 8080),
         workers: Int? = nil,
@@ -81,6 +82,7 @@ public struct TLSListener: Sendable, Equatable {
     /// Offer `h2` by ALPN; `http/1.1` is always offered.
     public var http2: Bool
 
+    /// Creates it; each parameter defaults to the value documented on its property.
     public init(
         listen: ListenAddress = ListenAddress(host: "0.0.0.0", port: 8443),
         certificate: String,
@@ -119,6 +121,7 @@ public struct ClientLimits: Sendable, Equatable {
     /// Largest HTTP/2 header list (uncompressed) a client may send.
     public var http2MaxHeaderListSize: Int
 
+    /// Creates it; each parameter defaults to the value documented on its property.
     public init(
         maxHeaderBytes: Int = 64 * 1024,
         headerTimeout: Duration = .seconds(10),
@@ -141,6 +144,7 @@ public struct HeaderPolicy: Sendable, Equatable {
     /// What happens to header names containing `_`.
     public var underscores: UnderscorePolicy
 
+    /// Creates it; each parameter defaults to the value documented on its property.
     public init(underscores: UnderscorePolicy = .allow) {
         self.underscores = underscores
     }
@@ -161,6 +165,7 @@ public struct WebSocketSettings: Sendable, Equatable {
     /// An upgraded connection with no bytes in either direction for this long is closed.
     public var idleTimeout: Duration
 
+    /// Creates it; each parameter defaults to the value documented on its property.
     public init(idleTimeout: Duration = .seconds(600)) {
         self.idleTimeout = idleTimeout
     }
@@ -171,6 +176,7 @@ public struct SocketIOSettings: Sendable, Equatable {
     /// Canonical name of the service `/socket.io/...` is forwarded to (it exists in `services`).
     public var service: String
 
+    /// Creates it; each parameter defaults to the value documented on its property.
     public init(service: String) {
         self.service = service
     }
@@ -178,14 +184,18 @@ public struct SocketIOSettings: Sendable, Equatable {
 
 /// A host and port to listen on.
 public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
+    /// Host name or IP literal.
     public var host: String
+    /// TCP port.
     public var port: Int
 
+    /// Creates it; each parameter defaults to the value documented on its property.
     public init(host: String, port: Int) {
         self.host = host
         self.port = port
     }
 
+    /// A readable form, as written in the configuration.
     public var description: String { host.utf8.contains(UInt8(ascii: ":")) ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
 
@@ -226,6 +236,7 @@ public struct UpstreamURL: Sendable, Hashable, CustomStringConvertible {
     /// Path prefix prepended to every forwarded path; empty or starting with `/`, never ending with `/`.
     public var basePath: String
 
+    /// Creates it; each parameter defaults to the value documented on its property.
     public init(scheme: String = "http", host: String, port: Int, basePath: String = "") {
         self.scheme = scheme
         self.host = host
@@ -236,13 +247,17 @@ public struct UpstreamURL: Sendable, Hashable, CustomStringConvertible {
     /// `host:port`, bracketing IPv6 literals, as used in a `Host` header or a `Location` comparison.
     public var authority: String { host.utf8.contains(UInt8(ascii: ":")) ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
+    /// A readable form, as written in the configuration.
     public var description: String { "\(scheme)://\(authority)\(basePath)" }
 }
 
 /// Per-service behaviour; every key may be set under `defaults:` or on a service.
 public struct ServiceSettings: Sendable, Equatable {
+    /// `timeouts:` — connect, response headers, idle.
     public var timeouts: Timeouts
+    /// `pool:` — the keep-alive pool per endpoint.
     public var pool: Pool
+    /// `retries:` — attempts, backoff, replay buffer and budget.
     public var retries: Retries
     /// Responses slower than this are logged as warnings.
     public var slowThreshold: Duration
@@ -264,6 +279,7 @@ public struct ServiceSettings: Sendable, Equatable {
     /// How `https` endpoints are verified; unused for `http` ones.
     public var upstreamTLS: UpstreamTLS
 
+    /// Creates it; each parameter defaults to the value documented on its property.
     public init(
         timeouts: Timeouts = Timeouts(),
         pool: Pool = Pool(),
@@ -303,6 +319,7 @@ extension ServiceSettings {
         /// Longest silence between body chunks in either direction.
         public var idle: Duration
 
+        /// Creates it; each parameter defaults to the value documented on its property.
         public init(connect: Duration = .seconds(10), response: Duration = .seconds(120), idle: Duration = .seconds(120)) {
             self.connect = connect
             self.response = response
@@ -321,6 +338,7 @@ extension ServiceSettings {
         /// Longest wait for a connection when the pool is full (then 503).
         public var queueTimeout: Duration
 
+        /// Creates it; each parameter defaults to the value documented on its property.
         public init(
             maxConnections: Int = 50,
             idleTimeout: Duration = .seconds(4),
@@ -348,6 +366,7 @@ extension ServiceSettings {
         /// Retries always allowed in flight, whatever the budget says (so a quiet service can still retry).
         public var minRetryConcurrency: Int
 
+        /// Creates it; each parameter defaults to the value documented on its property.
         public init(
             attempts: Int = 3,
             backoff: Duration = .milliseconds(500),
@@ -382,6 +401,7 @@ extension ServiceSettings {
         /// Consecutive failures that mark an endpoint unhealthy.
         public var unhealthyThreshold: Int
 
+        /// Creates it; each parameter defaults to the value documented on its property.
         public init(
             path: String = "/health",
             interval: Duration = .seconds(5),
@@ -409,6 +429,7 @@ extension ServiceSettings {
         /// one endpoint is never ejected (it keeps being tried), one with three has at most one out.
         public var maxEjectionPercent: Int
 
+        /// Creates it; each parameter defaults to the value documented on its property.
         public init(
             consecutiveFailures: Int = 5,
             baseEjectionTime: Duration = .seconds(30),
@@ -429,6 +450,7 @@ extension ServiceSettings {
         /// Requests waiting for an upstream connection at once; beyond it 503 at once.
         public var maxPendingRequests: Int
 
+        /// Creates it; each parameter defaults to the value documented on its property.
         public init(maxConcurrentRequests: Int = 1024, maxPendingRequests: Int = 1024) {
             self.maxConcurrentRequests = maxConcurrentRequests
             self.maxPendingRequests = maxPendingRequests
@@ -445,6 +467,7 @@ public struct UpstreamTLS: Sendable, Equatable {
     /// Name sent by SNI and checked against the certificate; `nil` means the endpoint's host.
     public var serverName: String?
 
+    /// Creates it; each parameter defaults to the value documented on its property.
     public init(caFile: String? = nil, verify: Bool = true, serverName: String? = nil) {
         self.caFile = caFile
         self.verify = verify

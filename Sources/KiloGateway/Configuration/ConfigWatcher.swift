@@ -30,6 +30,7 @@ public struct ConfigWatcher: Service {
         self.environment = environment
     }
 
+    /// Runs until cancelled or until graceful shutdown begins.
     public func run() async throws {
         // Cancelled on graceful shutdown, so the sleep below ends at once instead of after `interval`.
         try? await cancelWhenGracefulShutdown {

@@ -12,6 +12,7 @@ import NIOCore
 public final class EndpointState: Sendable {
     /// The service this endpoint belongs to.
     public let service: String
+    /// The endpoint's URL.
     public let url: UpstreamURL
     /// Position among the service's endpoints.
     public let index: Int
@@ -28,11 +29,17 @@ public final class EndpointState: Sendable {
 
     /// Facts for the status page.
     public struct Details: Sendable {
+        /// The last failure seen on this endpoint (request path or health check).
         public var lastError: String?
+        /// When `lastError` happened.
         public var lastErrorAt: NIODeadline?
+        /// When the last active health check finished.
         public var lastCheckAt: NIODeadline?
+        /// Whether the last active health check passed.
         public var lastCheckOK: Bool?
+        /// Health checks passed in a row.
         public var consecutiveCheckSuccesses = 0
+        /// Health checks failed in a row.
         public var consecutiveCheckFailures = 0
     }
 
@@ -55,8 +62,11 @@ public final class EndpointState: Sendable {
         return until != 0 && now.uptimeNanoseconds < until
     }
 
+    /// Whether active health checks consider it healthy (true when it has none).
     public var isHealthy: Bool { activeHealthy.load(ordering: .relaxed) }
+    /// How often passive outlier detection ejected it.
     public var ejectionCount: Int { ejections.load(ordering: .relaxed) }
+    /// A copy of the details for the status page.
     public var snapshot: Details { details.withLockedValue { $0 } }
 
     func recordError(_ message: String, at now: NIODeadline) {
@@ -73,7 +83,9 @@ public final class EndpointState: Sendable {
 
 /// The endpoints of one service and its shared admission counters.
 public final class ServiceState: Sendable {
+    /// The service's name.
     public let name: String
+    /// Its endpoints, in configuration order.
     public let endpoints: [EndpointState]
     /// Requests admitted and not finished, across event loops (`limits.maxConcurrentRequests`).
     let inFlight = ManagedAtomic<Int>(0)

@@ -8,7 +8,9 @@ import NIOConcurrencyHelpers
 public final class UpstreamStates: Sendable {
     /// A service's configuration and its shared state, as of the last reload.
     public struct Entry: Sendable {
+        /// The service's configuration.
         public var config: ServiceConfig
+        /// Its shared endpoint state.
         public var state: ServiceState
     }
 
