@@ -43,6 +43,8 @@ struct DemoCommand: AsyncParsableCommand {
               curl -s -o /dev/null -w '%{size_download} bytes\\n' '\(base)/api/stream/bytes?size=104857600'
               curl -si \(base)/api/nope/x                                              # 404 unknown service
               curl -si \(base)/api/offline/x                                           # 502 connect failure
+              curl -s \(base)/admin/status                                            # a boolean per service, details
+              curl -s \(base)/metrics | grep kilo_gateway_requests_total              # Prometheus metrics
 
             Ctrl-C drains and stops.
             """)
