@@ -55,24 +55,7 @@ public final class DemoUpstream: Sendable {
 
     /// Closes the listener and every open connection; connects are refused afterwards. Stopping twice is harmless.
     public func stop() async throws {
-        let listener = self.listener.withLockedValue { listener in
-            defer { listener = nil }
-            return listener
-        }
-        // Refuse first, so a connection accepted while the listener closes is closed rather than missed.
-        let open = self.state.stopAccepting()
-        if let listener {
-            try? await listener.close()
-        }
-        await withTaskGroup(of: Void.self) { tasks in
-            for channel in open {
-                tasks.addTask {
-                    try? await channel.close()
-                    // Wait for the close callbacks, so `stats.openConnections` is 0 when `stop` returns.
-                    try? await channel.closeFuture.get()
-                }
-            }
-        }
+        await ListenerShutdown.stop(listener: self.listener, stopAccepting: { self.state.stopAccepting() })
     }
 
     /// Binds the same port again, keeping behaviour and stats; stops first if still running.

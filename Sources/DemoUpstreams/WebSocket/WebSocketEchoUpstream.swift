@@ -83,22 +83,7 @@ public final class WebSocketEchoUpstream: Sendable {
     /// Closes the listener and every open connection (WebSocket or not), without a closing handshake.
     /// When it returns, `stats.open` is 0. Stopping twice is harmless.
     public func stop() async throws {
-        let listener = self.listener.withLockedValue { listener in
-            defer { listener = nil }
-            return listener
-        }
-        let open = self.state.stopAccepting()
-        if let listener {
-            try? await listener.close()
-        }
-        await withTaskGroup(of: Void.self) { tasks in
-            for channel in open {
-                tasks.addTask {
-                    try? await channel.close()
-                    try? await channel.closeFuture.get()
-                }
-            }
-        }
+        await ListenerShutdown.stop(listener: self.listener, stopAccepting: { self.state.stopAccepting() })
     }
 
     /// Whether the upgrade for this request target is accepted: its path starts with `/ws` but not `/ws-refuse`.

@@ -14,18 +14,4 @@ enum ErrorReply {
         json.endObject()
         return allocator.buffer(string: json.output)
     }
-
-    /// The head for an error reply carrying `length` bytes of JSON.
-    static func head(
-        error: GatewayError, length: Int, version: HTTPVersion, requestID: String, keepAlive: Bool
-    ) -> HTTPResponseHead {
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(5)
-        headers.add(name: "content-type", value: "application/json")
-        headers.add(name: "content-length", value: String(length))
-        headers.add(name: "x-request-id", value: requestID)
-        if error.status == .serviceUnavailable { headers.add(name: "retry-after", value: "1") }
-        if !keepAlive { headers.add(name: "connection", value: "close") }
-        return HTTPResponseHead(version: version, status: error.status, headers: headers)
-    }
 }

@@ -3,11 +3,6 @@ import NIOHTTP1
 /// Hop-by-hop headers (RFC 9110 §7.6.1, DESIGN §8): they describe one connection and are
 /// never forwarded, along with every header a `Connection` header names.
 enum HopByHopHeaders {
-    static let names: [String] = [
-        "connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade",
-        "proxy-authorization", "proxy-connection",
-    ]
-
     /// Removes the hop-by-hop headers and those listed in `Connection`.
     ///
     /// One pass over the names decides what to do. The common cases cost one removal at most:
@@ -45,7 +40,8 @@ enum HopByHopHeaders {
         headers = kept
     }
 
-    /// Whether `name` is one of `names`, ignoring ASCII case; decided by length first.
+    /// Whether `name` is hop-by-hop (`connection`, `keep-alive`, `te`, `trailer`, `transfer-encoding`,
+    /// `upgrade`, `proxy-authorization`, `proxy-connection`), ignoring ASCII case; decided by length first.
     static func isHopByHop(_ name: String) -> Bool {
         switch name.utf8.count {
         case 2: return equalsIgnoringCase(name, "te")

@@ -21,8 +21,8 @@ enum RequestFraming: Equatable {
     static func of(_ head: HTTPRequestHead) -> Result<RequestFraming, Problem> {
         // Raw values, not the canonical (comma-split) form, which silently drops empty elements.
         let lengths = head.headers["content-length"]
-        let codings = head.headers[canonicalForm: "transfer-encoding"]
-        if !codings.isEmpty || head.headers.contains(name: "transfer-encoding") {
+        if head.headers.contains(name: "transfer-encoding") {
+            let codings = head.headers[canonicalForm: "transfer-encoding"]
             if !lengths.isEmpty { return .failure(.contentLengthWithTransferEncoding) }
             // Only plain `chunked`: another coding could not be passed on intact after de-chunking.
             guard codings.count == 1, codings[0].lowercased() == "chunked" else { return .failure(.unsupportedTransferEncoding) }

@@ -270,13 +270,15 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             writeLocalReply(error: .bodyTooLarge(limit: service.settings.maxBodySize), service: service.name, keepAlive: false)
             return
         }
-        if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
-            if head.version == .http1_1 {
+        var forwarded = head
+        if head.headers.contains(name: "expect") {
+            if head.version == .http1_1,
+                head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" })
+            {
                 context?.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
             }
+            forwarded.headers.remove(name: "expect")
         }
-        var forwarded = head
-        forwarded.headers.remove(name: "expect")
         let upstreamHead = HeaderRewriter.upstreamRequestHead(
             from: forwarded,
             target: route.upstreamTarget,
@@ -386,7 +388,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
                 writeLocalReply(status: .ok, json: json, service: nil, keepAlive: true)
             case .failure(let error):
                 writeLocalReply(
-                    error: GatewayError(status: .internalServerError, code: "status_failed", message: "\(error)", source: .gateway),
+                    error: GatewayError(status: .internalServerError, code: "status_failed", message: "\(error)"),
                     service: nil, keepAlive: true)
             }
         }

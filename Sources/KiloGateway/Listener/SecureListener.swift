@@ -30,7 +30,7 @@ final class SecureListener: Sendable {
         let bootstrap = ListenerBootstrap.make(group: group, loops: loops) { channel, loop in
             try initializer.configure(channel, loop: loop)
         }
-        let channel = try await bootstrap.bind(host: tls.listen.host, port: tls.listen.port).get()
+        let channel = try await ListenError.bind(bootstrap, tls.listen, key: "tls.listen")
         let watcher = Task { await certificates.watch(every: reloadInterval) }
         logger.info(
             "kilo-gateway TLS listening",

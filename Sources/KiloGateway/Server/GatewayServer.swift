@@ -100,7 +100,7 @@ public final class GatewayServer: Sendable {
         var channel: (any Channel)?
         if config.tls == nil || config.plainHTTP != .off {
             do {
-                channel = try await bootstrap.bind(host: config.listen.host, port: config.listen.port).get()
+                channel = try await ListenError.bind(bootstrap, config.listen, key: "listen")
             } catch {
                 await secure?.beginDrain()
                 throw error
@@ -194,10 +194,6 @@ public final class GatewayServer: Sendable {
         await loops.sum { $0.activeRequests }
     }
 
-    /// Open upstream connections across all pools (for tests).
-    public func upstreamConnectionCount() async -> Int {
-        await loops.sum { $0.upstreamConnectionCount }
-    }
 }
 
 extension GatewayServer: Service {

@@ -127,6 +127,4 @@ final class LoopContext {
         for pool in pools.values { pool.shutdown() }
     }
 
-    /// Open upstream connections across pools, for tests.
-    var upstreamConnectionCount: Int { pools.values.reduce(0) { $0 + $1.connectionCount } }
 }

@@ -4,9 +4,8 @@ import NIOHTTP1
 enum UpgradeRequest {
     /// The protocol a client asks to switch to (`websocket`), when `Connection` names `upgrade`.
     static func requestedProtocol(_ head: HTTPRequestHead) -> String? {
-        guard head.version == .http1_1,
-            head.headers[canonicalForm: "connection"].contains(where: { $0.lowercased() == "upgrade" }),
-            let value = head.headers.first(name: "upgrade"), !value.isEmpty
+        guard head.version == .http1_1, let value = head.headers.first(name: "upgrade"), !value.isEmpty,
+            head.headers[canonicalForm: "connection"].contains(where: { $0.lowercased() == "upgrade" })
         else { return nil }
         return value
     }

@@ -112,6 +112,17 @@ extension EndToEndTests {
             }
         }
 
+        @Test func idleKeepAliveConnectionsAreClosedAfterTheTimeout() async throws {
+            try await withGateway(edge: { $0.limits.keepAliveTimeout = .milliseconds(300) }) { gateway in
+                let start = ContinuousClock.now
+                let result = try await gateway.raw("GET /health HTTP/1.1\r\nHost: t\r\n\r\n", timeout: .seconds(5))
+                let waited = ContinuousClock.now - start
+                #expect(result.text.hasPrefix("HTTP/1.1 200"))
+                #expect(result.closedByServer, "the idle keep-alive connection is closed by the gateway")
+                #expect(waited >= .milliseconds(250) && waited < .seconds(3), "closed after \(waited)")
+            }
+        }
+
         @Test func connectionsBeyondTheLimitAreClosed() async throws {
             try await withGateway(edge: { $0.limits.maxConnections = 4 }) { gateway in
                 // Two gateway loops, two connections each: hold eight open, some must be refused.

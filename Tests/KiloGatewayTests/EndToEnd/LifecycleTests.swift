@@ -36,12 +36,14 @@ extension EndToEndTests {
             defer { Task { try? await upstream.stop() } }
             try await withGateway(extraServices: ["slow": .init(host: "127.0.0.1", port: upstream.port)]) { gateway in
                 let inFlight = Task { try await gateway.get("/api/slow/slow?delay=700ms") }
-                try await Task.sleep(for: .milliseconds(200))
-                #expect(await gateway.server.activeRequestCount() == 1)
+                #expect(await eventually { await gateway.server.activeRequestCount() == 1 })
                 let drained = Task { await gateway.server.shutdown(drainTimeout: .seconds(5)) }
-                try await Task.sleep(for: .milliseconds(100))
-                // The listener is closed: new connections are refused while the old request runs.
-                await #expect(throws: (any Error).self) { try await gateway.get("/health") }
+                // The listener closes: new connections are refused while the old request runs.
+                let refused = await eventually(timeout: .seconds(1)) {
+                    (try? await TestClient.get("/health", port: gateway.port, group: TestGroups.client)) == nil
+                }
+                #expect(refused)
+                #expect(await gateway.server.activeRequestCount() == 1, "the in-flight request is still running")
                 let response = try await inFlight.value
                 #expect(response.status == 200 && response.complete)
                 #expect(response.header("connection") == "close")
@@ -52,7 +54,7 @@ extension EndToEndTests {
         @Test func drainTimeoutCutsRequestsThatRunTooLong() async throws {
             try await withGateway { gateway in
                 let inFlight = Task { try await gateway.get("/api/echo/slow?delay=10s") }
-                try await Task.sleep(for: .milliseconds(100))
+                #expect(await eventually { await gateway.server.activeRequestCount() == 1 })
                 let start = ContinuousClock.now
                 await gateway.server.shutdown(drainTimeout: .milliseconds(300))
                 #expect(ContinuousClock.now - start < .seconds(2))

@@ -48,8 +48,7 @@ extension EndToEndTests {
                 let url = "http://127.0.0.1:\(flaky.port)"
                 let endpoint = try #require(gateway.server.upstreamStates.snapshot()["svc"]).state.endpoints[1]
                 try await flaky.stop()
-                for _ in 0..<100 where endpoint.isHealthy { try await Task.sleep(for: .milliseconds(20)) }
-                #expect(!endpoint.isHealthy)
+                #expect(await eventually { !endpoint.isHealthy })
                 let metrics = try PrometheusTextParser.parse(try await gateway.get("/metrics").text)
                 #expect(metrics.value(of: "kilo_gateway_upstream_endpoint_healthy", labels: ["service": "svc", "endpoint": url]) == 0)
                 // No request goes to it now: nothing fails, nothing is retried.
@@ -62,8 +61,7 @@ extension EndToEndTests {
                 #expect(status["status"] as? String == "online", "one healthy endpoint keeps the service online")
 
                 try await flaky.restart()
-                for _ in 0..<100 where !endpoint.isHealthy { try await Task.sleep(for: .milliseconds(20)) }
-                #expect(endpoint.isHealthy)
+                #expect(await eventually { endpoint.isHealthy })
                 flaky.resetStats()
                 _ = try await EndToEndTests.Cluster.load(gateway, path: "/api/svc/back", count: 100, concurrency: 4)
                 #expect(flaky.stats.requests.filter { !$0.uri.hasPrefix("/health") }.count > 20)

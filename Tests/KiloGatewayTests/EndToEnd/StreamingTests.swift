@@ -48,23 +48,13 @@ extension EndToEndTests {
                     #expect(!partial.complete)
                 }
                 // The gateway closed the abandoned upstream connections instead of pooling them mid-message.
-                var open = Int.max
-                for _ in 0..<100 {
-                    open = gateway.upstream("echo").stats.openConnections
-                    if open <= 1 { break }
-                    try await Task.sleep(for: .milliseconds(20))
-                }
-                #expect(open <= 1)
+                let upstream = gateway.upstream("echo")
+                #expect(await eventually { upstream.stats.openConnections <= 1 }, "open: \(upstream.stats.openConnections)")
                 for index in 0..<10 {
                     #expect(try await gateway.get("/api/echo/next/\(index)").status == 200)
                 }
-                var descriptorsAfter = Int.max
-                for _ in 0..<50 {
-                    descriptorsAfter = ProcessStats.openDescriptors()
-                    if descriptorsAfter <= descriptorsBefore + 2 { break }
-                    try await Task.sleep(for: .milliseconds(20))
-                }
-                #expect(descriptorsAfter <= descriptorsBefore + 2, "descriptors \(descriptorsBefore) → \(descriptorsAfter)")
+                let settled = await eventually { ProcessStats.openDescriptors() <= descriptorsBefore + 2 }
+                #expect(settled, "descriptors \(descriptorsBefore) → \(ProcessStats.openDescriptors())")
             }
         }
 
