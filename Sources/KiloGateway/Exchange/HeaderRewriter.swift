@@ -17,8 +17,9 @@ enum HeaderRewriter {
         var upgrade: String? = nil
     }
 
-    /// The head sent upstream: hop-by-hop headers removed, `Host` set to the upstream,
-    /// `X-Forwarded-*` and `X-Request-ID` set, body framing re-derived.
+    /// The head sent upstream: hop-by-hop headers (and those `Connection` names) removed,
+    /// `Expect` removed (the gateway answers it), `Host` set to the upstream, `X-Forwarded-*` and
+    /// `X-Request-ID` set, body framing re-derived. Built in one pass over the client's headers.
     static func upstreamRequestHead(
         from client: HTTPRequestHead,
         target: String,
@@ -26,59 +27,103 @@ enum HeaderRewriter {
         framing: RequestFraming,
         facts: ClientFacts
     ) -> HTTPRequestHead {
-        var headers = client.headers
-        HopByHopHeaders.remove(from: &headers)
-        let originalHost = headers.first(name: "host")
-        headers.replaceOrAdd(name: "host", value: upstreamAuthority)
-        if facts.trustForwardedHeaders {
-            // A trusted proxy in front: keep what it says and add the hop we saw.
-            let previous = headers[canonicalForm: "x-forwarded-for"].joined(separator: ", ")
-            if let address = facts.address {
-                headers.replaceOrAdd(name: "x-forwarded-for", value: previous.isEmpty ? address : previous + ", " + address)
+        let headers =
+            upstreamRequestHeaders(client, upstreamAuthority: upstreamAuthority, framing: framing, facts: facts, named: nil)
+            ?? upstreamRequestHeaders(
+                client, upstreamAuthority: upstreamAuthority, framing: framing, facts: facts,
+                named: connectionNamedHeaders(client.headers))!
+        return HTTPRequestHead(version: .http1_1, method: client.method, uri: target, headers: HTTPHeaders(headers))
+    }
+
+    /// The upstream request's headers; `nil` when `named` is `nil` and a `Connection` header
+    /// names other headers (the caller then collects those names and calls again).
+    private static func upstreamRequestHeaders(
+        _ client: HTTPRequestHead,
+        upstreamAuthority: String,
+        framing: RequestFraming,
+        facts: ClientFacts,
+        named: [Substring]?
+    ) -> [(String, String)]? {
+        let trusted = facts.trustForwardedHeaders
+        var headers: [(String, String)] = []
+        headers.reserveCapacity(client.headers.count + 6)
+        var originalHost: String?
+        var forwardedFor = ""
+        var hasForwardedProto = false
+        var hasForwardedHost = false
+        var scratch: [Substring] = []
+        for (name, value) in client.headers {
+            let kind = HeaderName(name)
+            switch kind {
+            case .connection:
+                if named == nil && HopByHopHeaders.addNamedTokens(of: value, to: &scratch) { return nil }
+                continue
+            case .transferEncoding, .otherHopByHop, .contentLength, .expect, .xRequestID:
+                continue
+            default:
+                break
             }
-            if !headers.contains(name: "x-forwarded-proto") { headers.add(name: "x-forwarded-proto", value: facts.scheme) }
-            if !headers.contains(name: "x-forwarded-host"), let originalHost {
-                headers.add(name: "x-forwarded-host", value: originalHost)
-            }
-        } else {
-            // Anyone else's claims are replaced: the gateway says what it saw.
-            if let address = facts.address {
-                headers.replaceOrAdd(name: "x-forwarded-for", value: address)
-            } else {
-                headers.remove(name: "x-forwarded-for")
-            }
-            headers.replaceOrAdd(name: "x-forwarded-proto", value: facts.scheme)
-            if let originalHost {
-                headers.replaceOrAdd(name: "x-forwarded-host", value: originalHost)
-            } else {
-                headers.remove(name: "x-forwarded-host")
+            if let named, HopByHopHeaders.isNamed(name, by: named) { continue }
+            switch kind {
+            case .host:
+                if originalHost == nil { originalHost = value }
+            case .xForwardedFor:
+                // A trusted proxy in front: keep what it says and add the hop we saw.
+                if trusted { forwardedFor = forwardedFor.isEmpty ? value : forwardedFor + ", " + value }
+            case .xForwardedProto:
+                if trusted {
+                    hasForwardedProto = true
+                    headers.append((name, value))
+                }
+            case .xForwardedHost:
+                if trusted {
+                    hasForwardedHost = true
+                    headers.append((name, value))
+                }
+            default:
+                headers.append((name, value))
             }
         }
-        headers.replaceOrAdd(name: "x-request-id", value: facts.requestID)
+        headers.append(("host", upstreamAuthority))
+        // Anyone but a trusted proxy has its claims replaced: the gateway says what it saw.
+        if let address = facts.address {
+            headers.append(("x-forwarded-for", forwardedFor.isEmpty ? address : forwardedFor + ", " + address))
+        } else if !forwardedFor.isEmpty {
+            headers.append(("x-forwarded-for", forwardedFor))
+        }
+        if !hasForwardedProto { headers.append(("x-forwarded-proto", facts.scheme)) }
+        if !hasForwardedHost, let originalHost { headers.append(("x-forwarded-host", originalHost)) }
+        headers.append(("x-request-id", facts.requestID))
         if let upgrade = facts.upgrade {
             // An upgrade is hop-by-hop by nature; the gateway asks the upstream for it on its own hop.
-            headers.replaceOrAdd(name: "connection", value: "upgrade")
-            headers.replaceOrAdd(name: "upgrade", value: upgrade)
+            headers.append(("connection", "upgrade"))
+            headers.append(("upgrade", upgrade))
         }
         switch framing {
         case .none:
-            headers.remove(name: "content-length")
-            if methodExpectsBody(client.method) { headers.add(name: "content-length", value: "0") }
+            if methodExpectsBody(client.method) { headers.append(("content-length", "0")) }
         case .contentLength(let length):
             // Re-derived, never copied: a `Connection: content-length` must not strip it and
             // duplicate values must not travel on (RFC 9110 §8.6).
-            headers.replaceOrAdd(name: "content-length", value: String(length))
+            headers.append(("content-length", String(length)))
         case .chunked:
-            headers.remove(name: "content-length")
-            headers.add(name: "transfer-encoding", value: "chunked")
+            headers.append(("transfer-encoding", "chunked"))
         }
-        // The gateway answers `Expect: 100-continue` itself (or lets the upstream's 100 through),
-        // never both: the upstream sees the expectation and may answer it.
-        return HTTPRequestHead(version: .http1_1, method: client.method, uri: target, headers: headers)
+        return headers
     }
 
-    /// The head sent to the client: hop-by-hop headers removed, request id added, a
-    /// `Location` that points at the upstream rewritten, keep-alive decided by the caller.
+    /// The names every `Connection` header lists, besides `keep-alive` and `close`.
+    private static func connectionNamedHeaders(_ headers: HTTPHeaders) -> [Substring] {
+        var named: [Substring] = []
+        for (name, value) in headers where HeaderName(name) == .connection {
+            HopByHopHeaders.addNamedTokens(of: value, to: &named)
+        }
+        return named
+    }
+
+    /// The head sent to the client: hop-by-hop headers (and those `Connection` names) removed,
+    /// request id added, a `Location` that points at the upstream rewritten, keep-alive decided
+    /// by the caller. Built in one pass over the upstream's headers.
     static func clientResponseHead(
         from upstream: HTTPResponseHead,
         clientVersion: HTTPVersion,
@@ -86,27 +131,71 @@ enum HeaderRewriter {
         location: LocationRewriter?,
         keepAlive: Bool
     ) -> HTTPResponseHead {
-        var headers = upstream.headers
-        let hasTransferCoding = headers.contains(name: "transfer-encoding")
-        HopByHopHeaders.remove(from: &headers)
-        if hasTransferCoding && headers.contains(name: "content-length") {
-            headers.remove(name: "content-length")  // a transfer coding wins over a length (RFC 9112 §6.3)
+        let headers =
+            clientResponseHeaders(upstream, requestID: requestID, location: location, keepAlive: keepAlive, clientVersion: clientVersion, named: nil)
+            ?? clientResponseHeaders(
+                upstream, requestID: requestID, location: location, keepAlive: keepAlive, clientVersion: clientVersion,
+                named: connectionNamedHeaders(upstream.headers))!
+        return HTTPResponseHead(version: clientVersion, status: upstream.status, headers: HTTPHeaders(headers))
+    }
+
+    private static func clientResponseHeaders(
+        _ upstream: HTTPResponseHead,
+        requestID: String,
+        location: LocationRewriter?,
+        keepAlive: Bool,
+        clientVersion: HTTPVersion,
+        named: [Substring]?
+    ) -> [(String, String)]? {
+        var headers: [(String, String)] = []
+        headers.reserveCapacity(upstream.headers.count + 2)
+        var hasTransferCoding = false
+        var hasRequestID = false
+        var upgrade: String?
+        var lengthAt: Int?
+        var scratch: [Substring] = []
+        for (name, value) in upstream.headers {
+            let kind = HeaderName(name)
+            switch kind {
+            case .connection:
+                if named == nil && HopByHopHeaders.addNamedTokens(of: value, to: &scratch) { return nil }
+                continue
+            case .transferEncoding:
+                hasTransferCoding = true
+                continue
+            case .otherHopByHop:
+                if upgrade == nil, HopByHopHeaders.equalsIgnoringCase(name, "upgrade") { upgrade = value }
+                continue
+            default:
+                break
+            }
+            if let named, HopByHopHeaders.isNamed(name, by: named) { continue }
+            switch kind {
+            case .contentLength:
+                if lengthAt == nil { lengthAt = headers.count }
+                headers.append((name, value))
+            case .xRequestID:
+                hasRequestID = true
+                headers.append((name, value))
+            case .location:
+                headers.append((name, location.flatMap { $0.rewrite(value) } ?? value))
+            default:
+                headers.append((name, value))
+            }
         }
-        if !headers.contains(name: "x-request-id") {
-            headers.add(name: "x-request-id", value: requestID)
+        if hasTransferCoding, lengthAt != nil {
+            headers.removeAll { HeaderName($0.0) == .contentLength }  // a transfer coding wins over a length (RFC 9112 §6.3)
         }
-        if let location, let value = headers.first(name: "location"), let rewritten = location.rewrite(value) {
-            headers.replaceOrAdd(name: "location", value: rewritten)
-        }
-        if upstream.status == .switchingProtocols, let upgrade = upstream.headers.first(name: "upgrade") {
-            headers.replaceOrAdd(name: "connection", value: "upgrade")
-            headers.replaceOrAdd(name: "upgrade", value: upgrade)
+        if !hasRequestID { headers.append(("x-request-id", requestID)) }
+        if upstream.status == .switchingProtocols, let upgrade {
+            headers.append(("connection", "upgrade"))
+            headers.append(("upgrade", upgrade))
         } else if !keepAlive {
-            headers.add(name: "connection", value: "close")
+            headers.append(("connection", "close"))
         } else if clientVersion == .http1_0 {
-            headers.add(name: "connection", value: "keep-alive")
+            headers.append(("connection", "keep-alive"))
         }
-        return HTTPResponseHead(version: clientVersion, status: upstream.status, headers: headers)
+        return headers
     }
 
     /// Methods whose requests are expected to carry a body, so an empty one is sent as `Content-Length: 0`.

@@ -5,53 +5,50 @@ import NIOHTTP1
 enum HopByHopHeaders {
     /// Removes the hop-by-hop headers and those listed in `Connection`.
     ///
-    /// One pass over the names decides what to do. The common cases cost one removal at most:
-    /// nothing hop-by-hop at all, or only `Connection: keep-alive`/`close`. Otherwise the kept
-    /// headers are copied once.
+    /// One pass over the names decides what to do; a head without hop-by-hop headers is left
+    /// untouched. The head rewrites in `HeaderRewriter` do the same in the pass that builds their head.
     static func remove(from headers: inout HTTPHeaders) {
-        var hopByHop = 0
-        var onlyPlainConnection = true
         var named: [Substring] = []
-        for (name, value) in headers where isHopByHop(name) {
-            hopByHop += 1
-            guard equalsIgnoringCase(name, "connection") else {
-                onlyPlainConnection = false
+        var found = false
+        for (name, value) in headers {
+            switch HeaderName(name) {
+            case .connection:
+                found = true
+                addNamedTokens(of: value, to: &named)
+            case .transferEncoding, .otherHopByHop:
+                found = true
+            default:
                 continue
             }
-            if equalsIgnoringCase(value, "keep-alive") || equalsIgnoringCase(value, "close") { continue }
-            onlyPlainConnection = false
-            for token in value.utf8.split(separator: UInt8(ascii: ",")) {
-                let trimmed = Substring(token).trimmingSpaces
-                if !trimmed.isEmpty && !equalsIgnoringCase(trimmed, "keep-alive") && !equalsIgnoringCase(trimmed, "close") {
-                    named.append(trimmed)
-                }
-            }
         }
-        if hopByHop == 0 { return }
-        if onlyPlainConnection {
-            headers.remove(name: "connection")
-            return
-        }
-        var kept = HTTPHeaders()
+        guard found else { return }
+        var kept: [(String, String)] = []
         kept.reserveCapacity(headers.count)
-        for (name, value) in headers where !isHopByHop(name) && !named.contains(where: { equalsIgnoringCase(name, $0) }) {
-            kept.add(name: name, value: value)
+        for (name, value) in headers where !HeaderName(name).isHopByHop && !isNamed(name, by: named) {
+            kept.append((name, value))
         }
-        headers = kept
+        headers = HTTPHeaders(kept)
     }
 
-    /// Whether `name` is hop-by-hop (`connection`, `keep-alive`, `te`, `trailer`, `transfer-encoding`,
-    /// `upgrade`, `proxy-authorization`, `proxy-connection`), ignoring ASCII case; decided by length first.
-    static func isHopByHop(_ name: String) -> Bool {
-        switch name.utf8.count {
-        case 2: return equalsIgnoringCase(name, "te")
-        case 7: return equalsIgnoringCase(name, "trailer") || equalsIgnoringCase(name, "upgrade")
-        case 10: return equalsIgnoringCase(name, "connection") || equalsIgnoringCase(name, "keep-alive")
-        case 16: return equalsIgnoringCase(name, "proxy-connection")
-        case 17: return equalsIgnoringCase(name, "transfer-encoding")
-        case 19: return equalsIgnoringCase(name, "proxy-authorization")
-        default: return false
+    /// Adds the header names a `Connection` value lists (besides `keep-alive` and `close`);
+    /// returns whether it listed any.
+    @discardableResult
+    static func addNamedTokens(of connectionValue: String, to named: inout [Substring]) -> Bool {
+        if equalsIgnoringCase(connectionValue, "keep-alive") || equalsIgnoringCase(connectionValue, "close") { return false }
+        var any = false
+        for token in connectionValue.utf8.split(separator: UInt8(ascii: ",")) {
+            let trimmed = Substring(token).trimmingSpaces
+            if !trimmed.isEmpty && !equalsIgnoringCase(trimmed, "keep-alive") && !equalsIgnoringCase(trimmed, "close") {
+                named.append(trimmed)
+                any = true
+            }
         }
+        return any
+    }
+
+    /// Whether a `Connection` header listed `name`.
+    static func isNamed(_ name: String, by named: [Substring]) -> Bool {
+        !named.isEmpty && named.contains { equalsIgnoringCase(name, $0) }
     }
 
     /// ASCII case-insensitive comparison with a lowercase literal, on bytes.

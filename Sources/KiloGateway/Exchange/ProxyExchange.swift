@@ -12,7 +12,6 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
     private var client: ClientConnectionHandler?
     private let loop: LoopContext
     private let runtime: ServiceRuntime
-    private let service: ServiceConfig
     private let route: ServiceRoute
     private let clientHead: HTTPRequestHead
     let requestID: String
@@ -69,10 +68,6 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
     /// The client asked for a WebSocket and the upstream agreed: relay bytes after the `101`.
     private var switchingProtocols = false
 
-    /// One timer per attempt covers both timeouts (a timer costs an allocation and a heap insert):
-    /// it fires at the nearer deadline and decides which one, if any, has passed.
-    private var attemptTimer: Scheduled<Void>?
-    private var attemptTimerDeadline = NIODeadline.uptimeNanoseconds(0)
     /// When the request's end was written upstream: `timeouts.response` counts from here.
     private var requestSentAt = NIODeadline.uptimeNanoseconds(0)
     private var backoffTimer: Scheduled<Void>?
@@ -92,7 +87,6 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         self.loop = loop
         self.runtime = runtime
         let service = runtime.config
-        self.service = service
         self.route = route
         self.clientHead = clientHead
         self.upstreamHead = upstreamHead
@@ -106,7 +100,8 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         self.serviceMetrics = loop.metrics.service(runtime.index)
     }
 
-    private var settings: ServiceSettings { service.settings }
+    private var service: ServiceConfig { runtime.config }
+    private var settings: ServiceSettings { runtime.config.settings }
 
     // MARK: driven by the client connection
 
@@ -239,7 +234,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         if next != endpoint {
             // The first head was built for the first endpoint; another one needs its own Host and base path.
             endpoint = next
-            upstreamHead.headers.replaceOrAdd(name: "host", value: url.authority)
+            upstreamHead.headers.replaceOrAdd(name: "host", value: runtime.authorities[index])
             upstreamHead.uri = url.basePath.isEmpty ? route.pathAndQuery : url.basePath + route.pathAndQuery
         }
     }
@@ -286,7 +281,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         connection.beginRequest(delegate: self)
         if let client, !client.isWritable { connection.setReadPaused(true) }
         lastActivity = .now()
-        scheduleAttemptTimer()
+        connection.armDeadline(nextAttemptDeadline())
         connection.write(.head(upstreamHead))
         requestHeadWritten = true
         while let part = unsent.popFirst() {
@@ -316,9 +311,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         connection.write(.end(bodyDropped ? nil : requestTrailers))
         requestFullySent = true
         requestSentAt = .now()
-        if !responseHeadReceived, requestSentAt + TimeAmount(settings.timeouts.response) < attemptTimerDeadline {
-            scheduleAttemptTimer()  // the response deadline comes first
-        }
+        if !responseHeadReceived { connection.armDeadline(nextAttemptDeadline()) }
     }
 
     private func attemptFailed(_ failure: RetryPolicy.Failure, detail: String) {
@@ -427,6 +420,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
                 return
             }
             responseHeadReceived = true
+            connection?.armDeadline(nextAttemptDeadline())  // from here on, silence between chunks counts
             upstreamKeepAlive = head.isKeepAlive
             if head.status.code >= 500 {
                 recordOutcome(.upstream5xx, reason: "status \(head.status.code)")
@@ -642,43 +636,34 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         return lastActivity + TimeAmount(settings.timeouts.idle)
     }
 
-    private func scheduleAttemptTimer() {
-        attemptTimer?.cancel()
+    /// The connection's timer fired for this attempt: act on whichever deadline has passed, or
+    /// arm it again for the one ahead.
+    func upstreamDeadlinePassed() {
+        guard phase == .exchanging, let connection else { return }
         let deadline = nextAttemptDeadline()
-        attemptTimerDeadline = deadline
-        attemptTimer = loop.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
-            attemptTimer = nil
-            guard phase == .exchanging else { return }
-            let now = NIODeadline.now()
-            let deadline = nextAttemptDeadline()
-            guard now >= deadline else {
-                // Activity moved the deadline on since this was scheduled.
-                scheduleAttemptTimer()
-                return
-            }
-            if requestFullySent && !responseHeadReceived {
-                attemptFailed(.responseTimeout, detail: "no response headers within \(settings.timeouts.response)")
-                return
-            }
-            lastError = clientResponseStarted
-                ? "idle for \(settings.timeouts.idle) while streaming" : "idle for \(settings.timeouts.idle)"
-            if let connection {
-                self.connection = nil
-                connection.close()
-                pool?.release(connection, reusable: false)
-            }
-            if clientResponseStarted {
-                abortClient()
-            } else {
-                fail(.idleTimeout)
-            }
+        guard NIODeadline.now() >= deadline else {
+            // Activity moved the deadline on since it was armed.
+            connection.armDeadline(deadline)
+            return
+        }
+        if requestFullySent && !responseHeadReceived {
+            attemptFailed(.responseTimeout, detail: "no response headers within \(settings.timeouts.response)")
+            return
+        }
+        lastError = clientResponseStarted
+            ? "idle for \(settings.timeouts.idle) while streaming" : "idle for \(settings.timeouts.idle)"
+        self.connection = nil
+        connection.close()
+        pool?.release(connection, reusable: false)
+        if clientResponseStarted {
+            abortClient()
+        } else {
+            fail(.idleTimeout)
         }
     }
 
     private func cancelAttemptTimers() {
-        attemptTimer?.cancel()
-        attemptTimer = nil
-        attemptTimerDeadline = .uptimeNanoseconds(0)
+        connection?.disarmDeadline()
     }
 
     // MARK: endings

@@ -264,25 +264,22 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     private func startExchange(head: HTTPRequestHead, route: ServiceRoute, framing: RequestFraming) {
         let runtime = loop.services[route.serviceIndex]
-        let service = runtime.config
-        if case .contentLength(let length) = framing, service.settings.maxBodySize > 0, length > service.settings.maxBodySize {
+        let maxBodySize = runtime.config.settings.maxBodySize
+        if case .contentLength(let length) = framing, maxBodySize > 0, length > maxBodySize {
             // Refused before any upstream connection; the body is not read.
-            writeLocalReply(error: .bodyTooLarge(limit: service.settings.maxBodySize), service: service.name, keepAlive: false)
+            writeLocalReply(error: .bodyTooLarge(limit: maxBodySize), service: runtime.config.name, keepAlive: false)
             return
         }
-        var forwarded = head
-        if head.headers.contains(name: "expect") {
-            if head.version == .http1_1,
-                head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" })
-            {
-                context?.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
-            }
-            forwarded.headers.remove(name: "expect")
+        // The gateway answers `Expect: 100-continue` itself; the upstream head goes without it.
+        if head.version == .http1_1, head.headers.contains(name: "expect"),
+            head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" })
+        {
+            context?.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
         }
         let upstreamHead = HeaderRewriter.upstreamRequestHead(
-            from: forwarded,
+            from: head,
             target: route.upstreamTarget,
-            upstreamAuthority: service.url.authority,
+            upstreamAuthority: runtime.authorities[0],
             framing: framing,
             facts: .init(
                 address: clientAddress, scheme: scheme, requestID: currentRequestID,

@@ -8,6 +8,9 @@ struct RequestTarget: Equatable {
     var path: Substring
     /// The raw query string without the `?`, or `nil` when the target has none.
     var query: Substring?
+    /// `path` is a slice of the target itself (nothing was resolved), so the target's own
+    /// indices address it.
+    var isVerbatim: Bool
 
     /// Splits and normalises an origin-form target; `nil` when the target is not origin-form.
     init?(uri: String) {
@@ -20,7 +23,8 @@ struct RequestTarget: Equatable {
             rawPath = uri[...]
             self.query = nil
         }
-        self.path = Self.removingDotSegments(rawPath)
+        self.isVerbatim = !Self.mayHaveDotSegment(rawPath)
+        self.path = isVerbatim ? rawPath : Self.removingDotSegments(rawPath)
     }
 
     /// The path and query joined again, as sent to an upstream.
@@ -37,17 +41,7 @@ struct RequestTarget: Equatable {
 
     /// Resolves `.` and `..` segments; leaves paths without them untouched (no allocation).
     static func removingDotSegments(_ path: Substring) -> Substring {
-        // Fast path: a dot segment starts right after a `/` with `.` or `%2e`; most paths have none.
-        var mayHaveDotSegment = false
-        var previous: UInt8 = 0
-        for byte in path.utf8 {
-            if previous == UInt8(ascii: "/") && (byte == UInt8(ascii: ".") || byte == UInt8(ascii: "%")) {
-                mayHaveDotSegment = true
-                break
-            }
-            previous = byte
-        }
-        guard mayHaveDotSegment else { return path }
+        guard mayHaveDotSegment(path) else { return path }
         var hasDotSegment = false
         for segment in path.split(separator: "/", omittingEmptySubsequences: false) where isDot(segment) != nil {
             hasDotSegment = true
@@ -70,6 +64,18 @@ struct RequestTarget: Equatable {
             }
         }
         return Substring("/" + output.joined(separator: "/"))
+    }
+
+    /// Fast check: a dot segment starts right after a `/` with `.` or `%2e`; most paths have none.
+    private static func mayHaveDotSegment(_ path: Substring) -> Bool {
+        var previous: UInt8 = 0
+        for byte in path.utf8 {
+            if previous == UInt8(ascii: "/") && (byte == UInt8(ascii: ".") || byte == UInt8(ascii: "%")) {
+                return true
+            }
+            previous = byte
+        }
+        return false
     }
 
     private enum DotSegment { case current, parent }

@@ -32,10 +32,21 @@ struct ServiceRoute: Equatable {
     var service: String
     /// Index of the service in the route table, for per-service state arrays.
     var serviceIndex: Int
-    /// Target sent upstream: the service's base path, the rest of the path, the raw query.
-    var upstreamTarget: String
+    /// The base path of the service's (first) endpoint.
+    var basePath: String
     /// The rest of the path and the raw query, without any endpoint's base path.
     var pathAndQuery: String
+    /// The client reached the service under `/api`.
+    var viaAPI: Bool
+    /// The service name as the client wrote it (an alias stays an alias); empty for `/socket.io`.
+    var publicName: String
+
+    /// Target sent upstream: the service's base path, the rest of the path, the raw query.
+    var upstreamTarget: String { basePath.isEmpty ? pathAndQuery : basePath + pathAndQuery }
+
     /// The public prefix the client used (`/api/chat` or `/chat`), for rewriting `Location`.
-    var publicPrefix: String
+    var publicPrefix: String {
+        if publicName.isEmpty { return viaAPI ? "/api" : "" }
+        return (viaAPI ? "/api/" : "/") + publicName
+    }
 }

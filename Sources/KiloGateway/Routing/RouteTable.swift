@@ -26,65 +26,84 @@ struct RouteTable: Sendable {
         self.socketIOIndex = config.socketIO.flatMap { index[$0.service] }
     }
 
-    /// Resolves a raw request target.
+    /// Resolves a raw request target. Works on the target's bytes: a Unicode-aware comparison
+    /// of each segment would cost more than the rest of the routing together.
     func route(uri: String) -> Route {
         guard let target = RequestTarget(uri: uri) else { return .notFound }
-        var rest = target.path.dropFirst()  // drop the leading "/"
+        let path = target.path
+        let bytes = path.utf8
+        var start = bytes.index(after: bytes.startIndex)  // after the leading "/"
         var hasAPIPrefix = false
-        if rest == "api" || rest.hasPrefix("api/") {
+        if Self.isSegment(bytes[start...], "api") {
             hasAPIPrefix = true
-            rest = rest.dropFirst(3)
-            if rest.first == "/" { rest = rest.dropFirst() }
+            start = bytes.index(start, offsetBy: 3)
+            if start < bytes.endIndex { start = bytes.index(after: start) }
         }
-        let name: Substring
-        let remainder: Substring
-        if let slash = rest.firstIndex(of: "/") {
-            name = rest[..<slash]
-            remainder = rest[slash...]
-        } else {
-            name = rest
-            remainder = ""
-        }
+        let rest = bytes[start...]
+        let end = rest.firstIndex(of: UInt8(ascii: "/")) ?? rest.endIndex
+        let name = path[start..<end]
+        let remainder = path[end...]
         if name.isEmpty { return .notFound }
-        if let builtin = Self.builtin(name: name), remainder.isEmpty || remainder == "/" {
+        let remainderIsRoot = remainder.isEmpty || Self.equals(remainder.utf8, "/")
+        if remainderIsRoot, let builtin = Self.builtin(name: name.utf8) {
             return .builtin(builtin)
         }
-        if name == "admin" && (remainder == "/status" || remainder == "/status/") {
+        if Self.equals(name.utf8, "admin") && (Self.equals(remainder.utf8, "/status") || Self.equals(remainder.utf8, "/status/")) {
             return .builtin(.adminStatus)
         }
-        if name == "socket.io" {
+        if Self.equals(name.utf8, "socket.io") {
             // Socket.IO keeps its whole path: its server expects `/socket.io/`.
             guard let position = socketIOIndex else { return .unknownService(String(name)) }
             let service = services[position]
             let kept = "/socket.io" + remainder
             return .service(
                 ServiceRoute(
-                    service: service.name, serviceIndex: position,
-                    upstreamTarget: target.joined(pathPrefix: service.url.basePath, path: kept[...]),
+                    service: service.name, serviceIndex: position, basePath: service.url.basePath,
                     pathAndQuery: target.joined(pathPrefix: "", path: kept[...]),
-                    publicPrefix: hasAPIPrefix ? "/api" : ""))
+                    viaAPI: hasAPIPrefix, publicName: ""))
         }
-        guard let position = indexByName[String(name)] else { return .unknownService(String(name)) }
-        let service = services[position]
-        let forwardedPath: Substring = remainder.isEmpty ? "/" : remainder
-        let prefix = hasAPIPrefix ? "/api/" + name : "/" + name
+        let publicName = String(name)
+        guard let position = indexByName[publicName] else { return .unknownService(publicName) }
+        let pathAndQuery: String
+        if remainder.isEmpty {
+            pathAndQuery = target.joined(pathPrefix: "", path: "/")
+        } else if target.isVerbatim {
+            // The path is the one in the target (no dot segments resolved): the rest of the target as it is.
+            pathAndQuery = String(uri[remainder.startIndex...])
+        } else {
+            pathAndQuery = target.joined(pathPrefix: "", path: remainder)
+        }
         return .service(
             ServiceRoute(
-                service: service.name,
-                serviceIndex: position,
-                upstreamTarget: target.joined(pathPrefix: service.url.basePath, path: forwardedPath),
-                pathAndQuery: target.joined(pathPrefix: "", path: forwardedPath),
-                publicPrefix: String(prefix)
-            )
-        )
+                service: services[position].name, serviceIndex: position, basePath: services[position].url.basePath,
+                pathAndQuery: pathAndQuery, viaAPI: hasAPIPrefix, publicName: publicName))
     }
 
-    private static func builtin(name: Substring) -> BuiltinEndpoint? {
-        switch name {
-        case "health", "status": return .health
-        case "healthz": return .liveness
-        case "readyz": return .readiness
-        case "metrics": return .metrics
+    /// Whether the bytes are `segment`, alone or followed by `/`.
+    private static func isSegment(_ bytes: Substring.UTF8View, _ segment: StaticString) -> Bool {
+        let count = segment.utf8CodeUnitCount
+        guard bytes.count >= count else { return false }
+        let end = bytes.index(bytes.startIndex, offsetBy: count)
+        return equals(bytes[..<end], segment) && (end == bytes.endIndex || bytes[end] == UInt8(ascii: "/"))
+    }
+
+    /// Byte-wise equality with a literal.
+    private static func equals(_ bytes: Substring.UTF8View, _ literal: StaticString) -> Bool {
+        guard bytes.count == literal.utf8CodeUnitCount else { return false }
+        var pointer = literal.utf8Start
+        for byte in bytes {
+            if byte != pointer.pointee { return false }
+            pointer += 1
+        }
+        return true
+    }
+
+    private static func builtin(name: Substring.UTF8View) -> BuiltinEndpoint? {
+        switch name.count {
+        case 6 where equals(name, "health"), 6 where equals(name, "status"): return .health
+        case 7 where equals(name, "healthz"): return .liveness
+        case 6 where equals(name, "readyz"): return .readiness
+        case 7 where equals(name, "metrics"): return .metrics
         default: return nil
         }
     }

@@ -8,6 +8,8 @@ final class ServiceRuntime {
     let config: ServiceConfig
     let shared: ServiceState
     let outliers: OutlierPolicy
+    /// Each endpoint's `host:port`, as sent in `Host` (built once, not per request).
+    let authorities: [String]
     /// Requests in flight from this loop, per endpoint (for leastRequest).
     var active: [Int]
     var cursor = 0
@@ -17,6 +19,7 @@ final class ServiceRuntime {
         self.config = config
         self.shared = shared
         self.outliers = OutlierPolicy(settings: config.settings.outlierDetection)
+        self.authorities = config.endpoints.map(\.authority)
         self.active = Array(repeating: 0, count: config.endpoints.count)
     }
 

@@ -8,6 +8,8 @@ protocol UpstreamConnectionDelegate: AnyObject {
     func upstreamWritabilityChanged(isWritable: Bool)
     /// The connection closed (by the peer, an error, or us); `error` is the first error seen.
     func upstreamClosed(error: (any Error)?)
+    /// The deadline last armed with `armDeadline` has passed.
+    func upstreamDeadlinePassed()
 }
 
 /// One keep-alive connection to an upstream endpoint, and the last handler in its pipeline.
@@ -24,8 +26,10 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     /// Requests started on this connection; above zero it is a reused connection.
     private(set) var requestsStarted = 0
     weak var pool: UpstreamPool?
-    /// The exchange holding the lease, if any.
-    var delegate: (any UpstreamConnectionDelegate)?
+    /// The exchange holding the lease, if any; leaving it disarms the deadline.
+    var delegate: (any UpstreamConnectionDelegate)? {
+        didSet { armed = false }
+    }
     /// When it was last parked idle in the pool (the pool's sweep closes it after `idleTimeout`).
     var idleSince = NIODeadline.uptimeNanoseconds(0)
 
@@ -33,6 +37,14 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     private var readGate = ReadGate()
     private var firstError: (any Error)?
     private(set) var isClosed = false
+
+    /// The exchange asked to hear from the timer. One timer per connection serves every request
+    /// on it: arming schedules it only when it is not already due to fire by the deadline, and the
+    /// exchange re-arms when it fires early (its deadline moved on). A timer per request would cost
+    /// an allocation, a heap insert and a cancellation on every request.
+    private var armed = false
+    private var timer: Scheduled<Void>?
+    private var timerFiresAt = NIODeadline.uptimeNanoseconds(0)
 
     init(id: Int) {
         self.id = id
@@ -65,6 +77,34 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
         context?.flush()
     }
 
+    /// Tells the delegate `upstreamDeadlinePassed()` no later than `deadline` (and possibly
+    /// earlier: the delegate checks its own deadlines then and arms again), unless the delegate
+    /// leaves or disarms first.
+    func armDeadline(_ deadline: NIODeadline) {
+        armed = true
+        if timer != nil && timerFiresAt <= deadline { return }
+        timer?.cancel()
+        guard let context, !isClosed else { return }
+        timerFiresAt = deadline
+        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            timer = nil
+            guard armed else { return }
+            armed = false
+            delegate?.upstreamDeadlinePassed()
+        }
+    }
+
+    /// The delegate needs no deadline for now; a scheduled timer fires for nothing.
+    func disarmDeadline() {
+        armed = false
+    }
+
+    private func cancelTimer() {
+        timer?.cancel()
+        timer = nil
+        armed = false
+    }
+
     /// Stops or resumes reading from the upstream (a slow client slows the upstream down).
     func setReadPaused(_ paused: Bool) {
         if readGate.setPaused(paused) { context?.read() }
@@ -77,6 +117,7 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
         guard let context else { throw ChannelError.ioOnClosedChannel }
         delegate = nil
         pool = nil
+        cancelTimer()
         let pipeline = context.pipeline.syncOperations
         try pipeline.addHandler(tunnel)
         pipeline.removeHandler(context: context, promise: nil)
@@ -90,6 +131,7 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
         delegate = nil
         guard !isClosed else { return }
         isClosed = true
+        cancelTimer()
         context?.close(promise: nil)
     }
 
@@ -120,6 +162,7 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         isClosed = true
+        cancelTimer()
         if let delegate {
             self.delegate = nil
             delegate.upstreamClosed(error: firstError)
