@@ -48,25 +48,37 @@ enum HopByHopHeaders {
 
     /// Whether a `Connection` header listed `name`.
     static func isNamed(_ name: String, by named: [Substring]) -> Bool {
-        !named.isEmpty && named.contains { equalsIgnoringCase(name, $0) }
+        !named.isEmpty && named.contains { equalsToken(name, $0) }
     }
 
     /// ASCII case-insensitive comparison with a lowercase literal, on bytes.
-    static func equalsIgnoringCase<S: StringProtocol>(_ text: S, _ lowercase: StaticString) -> Bool {
-        let count = lowercase.utf8CodeUnitCount
-        guard text.utf8.count == count else { return false }
-        let literal = lowercase.utf8Start
-        var index = 0
-        for byte in text.utf8 {
+    static func equalsIgnoringCase(_ text: String, _ lowercase: StaticString) -> Bool {
+        guard text.utf8.count == lowercase.utf8CodeUnitCount else { return false }
+        if let equal = text.utf8.withContiguousStorageIfAvailable({ equalsIgnoringCase($0, lowercase) }) {
+            return equal
+        }
+        return equalsIgnoringCase(text[...], lowercase)
+    }
+
+    /// ASCII case-insensitive comparison with a lowercase literal, on bytes.
+    static func equalsIgnoringCase<S: Collection<UInt8>>(_ bytes: S, _ lowercase: StaticString) -> Bool {
+        guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
+        var literal = lowercase.utf8Start
+        for byte in bytes {
             let lowered = byte >= 65 && byte <= 90 ? byte | 0x20 : byte
-            if lowered != literal[index] { return false }
-            index += 1
+            if lowered != literal.pointee { return false }
+            literal += 1
         }
         return true
     }
 
+    /// ASCII case-insensitive comparison with a lowercase literal, on bytes.
+    static func equalsIgnoringCase(_ text: Substring, _ lowercase: StaticString) -> Bool {
+        equalsIgnoringCase(text.utf8, lowercase)
+    }
+
     /// ASCII case-insensitive comparison of a header name with a token named in `Connection`.
-    static func equalsIgnoringCase(_ name: String, _ token: Substring) -> Bool {
+    static func equalsToken(_ name: String, _ token: Substring) -> Bool {
         guard name.utf8.count == token.utf8.count else { return false }
         for (a, b) in zip(name.utf8, token.utf8) where a != b {
             let lowerA = a >= 65 && a <= 90 ? a | 0x20 : a

@@ -122,7 +122,7 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
         try pipeline.addHandler(tunnel)
         pipeline.removeHandler(context: context, promise: nil)
         pipeline.removeHandler(try pipeline.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self), promise: nil)
-        pipeline.removeHandler(try pipeline.handler(type: HTTPRequestEncoder.self), promise: nil)
+        pipeline.removeHandler(try pipeline.handler(type: UpstreamRequestEncoder.self), promise: nil)
         if readGate.isPaused { context.channel.read() }
     }
 

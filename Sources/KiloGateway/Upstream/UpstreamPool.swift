@@ -255,7 +255,7 @@ final class UpstreamPool {
                     }
                     // Bytes after a 101 are the upgraded protocol's: passed on when the decoder is removed.
                     let decoder = HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .forward)
-                    try sync.addHandler(HTTPRequestEncoder())
+                    try sync.addHandler(UpstreamRequestEncoder())
                     try sync.addHandler(ByteToMessageHandler(decoder))
                     try sync.addHandler(boundConnection.value)
                 }
