@@ -153,6 +153,28 @@ extension EndToEndTests {
             }
         }
 
+        /// One timer serves every request on an upstream connection: armed by an earlier request,
+        /// it must neither cut a later one short nor let it run past its own deadline.
+        @Test func responseTimeoutCountsForEachRequestOnAReusedConnection() async throws {
+            try await withGateway(
+                upstreams: ["echo": Behaviour()], configure: { $0.timeouts.response = .milliseconds(400) }
+            ) { gateway in
+                // One client connection, so one event loop and one upstream connection for all three.
+                let start = ContinuousClock.now
+                let responses = try await TestClient.sendAll(
+                    [
+                        TestRequest(uri: "/api/echo/slow?delay=250ms"),
+                        // The first request's deadline passes while this one waits: it is not this one's.
+                        TestRequest(uri: "/api/echo/slow?delay=300ms"),
+                        TestRequest(uri: "/api/echo/slow?delay=3s"),
+                    ], port: gateway.port, group: TestGroups.client)
+                let elapsed = ContinuousClock.now - start
+                #expect(responses.map(\.status) == [200, 200, 504])
+                #expect(elapsed < .milliseconds(2500), "the last request timed out \(elapsed) after the first began")
+                #expect(gateway.upstream("echo").stats.connectionsAccepted == 1, "the upstream connection was reused")
+            }
+        }
+
         @Test func fullPoolAndQueueIsA503() async throws {
             try await withGateway(
                 upstreams: ["echo": Behaviour()],

@@ -1,0 +1,65 @@
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
+import Testing
+
+@testable import KiloGateway
+
+@Suite struct HeadSerializationTests {
+    @Test(arguments: [
+        ("Host", HeaderName.host), ("HOST", .host), ("content-LENGTH", .contentLength), ("Transfer-Encoding", .transferEncoding),
+        ("Connection", .connection), ("Keep-Alive", .otherHopByHop), ("TE", .otherHopByHop), ("Proxy-Connection", .otherHopByHop),
+        ("X-Forwarded-For", .xForwardedFor), ("x-forwarded-proto", .xForwardedProto), ("X-Forwarded-Host", .xForwardedHost),
+        ("X-Request-Id", .xRequestID), ("Expect", .expect), ("Location", .location),
+        ("Hosts", .other), ("Date", .other), ("Content-Type", .other), ("Te", .otherHopByHop), ("Tea", .other), ("", .other),
+    ])
+    func headerNamesAreRecognisedIgnoringCase(name: String, expected: HeaderName) {
+        #expect(HeaderName(name) == expected)
+    }
+
+    @Test func requestHeadIsWrittenAsHTTP11() {
+        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/a/b?c=d%20e")
+        head.headers.add(name: "Host", value: "kilo-meds:9000")
+        head.headers.add(name: "X-Long", value: String(repeating: "v", count: 300))
+        head.headers.add(name: "content-length", value: "3")
+        var buffer = ByteBuffer()
+        buffer.writeRequestHead(head)
+        #expect(
+            String(buffer: buffer)
+                == "POST /a/b?c=d%20e HTTP/1.1\r\nHost: kilo-meds:9000\r\nX-Long: \(String(repeating: "v", count: 300))\r\n"
+                + "content-length: 3\r\n\r\n")
+    }
+
+    @Test func chunkedBodiesAreFramedAndEmptyPartsSkipped() throws {
+        let channel = EmbeddedChannel(handler: UpstreamRequestEncoder())
+        var head = HTTPRequestHead(version: .http1_1, method: .PUT, uri: "/u")
+        head.headers.add(name: "transfer-encoding", value: "chunked")
+        try channel.writeOutbound(HTTPClientRequestPart.head(head))
+        try channel.writeOutbound(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(string: String(repeating: "x", count: 26)))))
+        try channel.writeOutbound(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer())))
+        var trailers = HTTPHeaders()
+        trailers.add(name: "X-Sum", value: "1")
+        try channel.writeOutbound(HTTPClientRequestPart.end(trailers))
+        var wire = ""
+        while let part = try channel.readOutbound(as: IOData.self) {
+            if case .byteBuffer(let buffer) = part { wire += String(buffer: buffer) }
+        }
+        #expect(wire == "PUT /u HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n1a\r\n\(String(repeating: "x", count: 26))\r\n0\r\nX-Sum: 1\r\n\r\n")
+        _ = try channel.finish()
+    }
+
+    @Test func sizedBodiesPassAsTheyAre() throws {
+        let channel = EmbeddedChannel(handler: UpstreamRequestEncoder())
+        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/p")
+        head.headers.add(name: "content-length", value: "2")
+        try channel.writeOutbound(HTTPClientRequestPart.head(head))
+        try channel.writeOutbound(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(string: "ok"))))
+        try channel.writeOutbound(HTTPClientRequestPart.end(nil))
+        var wire = ""
+        while let part = try channel.readOutbound(as: IOData.self) {
+            if case .byteBuffer(let buffer) = part { wire += String(buffer: buffer) }
+        }
+        #expect(wire == "POST /p HTTP/1.1\r\ncontent-length: 2\r\n\r\nok")
+        _ = try channel.finish()
+    }
+}
