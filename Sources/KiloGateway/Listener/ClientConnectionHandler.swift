@@ -51,10 +51,14 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     /// - Parameter scheme: `http` or `https`, as the client reached the gateway (for `X-Forwarded-Proto`).
     /// - Parameter isHTTP2Stream: the channel is one HTTP/2 stream, not a connection.
-    init(loop: LoopContext, scheme: String = "http", isHTTP2Stream: Bool = false) {
+    /// The HTTP/1 encoder below this handler (none on an HTTP/2 stream): told which responses answer `HEAD`.
+    private let responseEncoder: ClientResponseEncoder?
+
+    init(loop: LoopContext, scheme: String = "http", isHTTP2Stream: Bool = false, responseEncoder: ClientResponseEncoder? = nil) {
         self.loop = loop
         self.scheme = scheme
         self.isHTTP2Stream = isHTTP2Stream
+        self.responseEncoder = responseEncoder
     }
 
     // MARK: lifecycle
@@ -308,8 +312,18 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         guard let context, !isClosing else { return }
         if case .head(let head) = part, head.status.code >= 200 || head.status.code == 101 {
             responseHeadWritten = true
+            responseEncoder?.answeringHEAD = currentHead?.method == .HEAD
         }
-        context.write(wrapOutboundOut(part), promise: nil)
+        write(part, context: context)
+    }
+
+    /// Writes a response part: straight to the HTTP/1 encoder when there is one, else down the pipeline.
+    private func write(_ part: HTTPServerResponsePart, context: ChannelHandlerContext) {
+        if let responseEncoder {
+            responseEncoder.write(part)
+        } else {
+            context.write(wrapOutboundOut(part), promise: nil)
+        }
     }
 
     func flush() {
@@ -341,7 +355,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         try pipeline.addHandler(tunnel)
         pipeline.removeHandler(context: context, promise: nil)
         pipeline.removeHandler(try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self), promise: nil)
-        pipeline.removeHandler(try pipeline.handler(type: HTTPResponseEncoder.self), promise: nil)
+        pipeline.removeHandler(try pipeline.handler(type: ClientResponseEncoder.self), promise: nil)
         if let validator = try? pipeline.handler(type: NIOHTTPResponseHeadersValidator.self) {
             pipeline.removeHandler(validator, promise: nil)
         }
@@ -410,11 +424,12 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             headers.add(name: "connection", value: "keep-alive")
         }
         responseHeadWritten = true
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))), promise: nil)
+        responseEncoder?.answeringHEAD = currentHead?.method == .HEAD
+        write(.head(HTTPResponseHead(version: version, status: status, headers: headers)), context: context)
         if currentHead?.method != .HEAD {
-            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+            write(.body(.byteBuffer(body)), context: context)
         }
-        context.write(wrapOutboundOut(.end(nil)), promise: nil)  // flushed after the log line
+        write(.end(nil), context: context)  // flushed after the log line
         if error != nil {
             let method = currentHead?.method ?? .GET
             let index = service.flatMap { name in loop.routes.services.firstIndex { $0.name == name } }

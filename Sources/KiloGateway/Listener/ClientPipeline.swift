@@ -11,15 +11,11 @@ enum ClientPipeline {
         var decoderLimits = NIOHTTPDecoderLimitConfiguration()
         decoderLimits.maxHeaderListSize = loop.edge.limits.maxHeaderBytes
         decoderLimits.maxHeaderFieldSize = loop.edge.limits.maxHeaderBytes
-        try sync.configureHTTPServerPipeline(
-            withPipeliningAssistance: false,
-            withErrorHandling: false,
-            // Response headers are either parsed by NIO from the upstream (no CR/LF can survive that)
-            // or written by the gateway itself, so re-validating every value would be pure cost.
-            withOutboundHeaderValidation: false,
-            withEncoderConfiguration: .init(),
-            withDecoderLimitConfiguration: decoderLimits
-        )
-        try sync.addHandler(ClientConnectionHandler(loop: loop, scheme: scheme))
+        // NIO's server pipeline without its pipelining helper (the connection handler orders
+        // requests itself) and with the gateway's response encoder.
+        let encoder = ClientResponseEncoder()
+        try sync.addHandler(encoder)
+        try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: decoderLimits)))
+        try sync.addHandler(ClientConnectionHandler(loop: loop, scheme: scheme, responseEncoder: encoder))
     }
 }

@@ -69,8 +69,17 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
         setReadPaused(false)
     }
 
+    /// The encoder below the response decoder, when this connection's pipeline has one.
+    var requestEncoder: UpstreamRequestEncoder?
+
     func write(_ part: HTTPClientRequestPart) {
-        context?.write(wrapOutboundOut(part), promise: nil)
+        if case .head = part {
+            context?.write(wrapOutboundOut(part), promise: nil)  // the decoder notes the method
+        } else if let requestEncoder {
+            requestEncoder.write(part)
+        } else {
+            context?.write(wrapOutboundOut(part), promise: nil)
+        }
     }
 
     func flush() {
@@ -123,6 +132,7 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
         pipeline.removeHandler(context: context, promise: nil)
         pipeline.removeHandler(try pipeline.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self), promise: nil)
         pipeline.removeHandler(try pipeline.handler(type: UpstreamRequestEncoder.self), promise: nil)
+        requestEncoder = nil
         if readGate.isPaused { context.channel.read() }
     }
 

@@ -255,8 +255,10 @@ final class UpstreamPool {
                     }
                     // Bytes after a 101 are the upgraded protocol's: passed on when the decoder is removed.
                     let decoder = HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .forward)
-                    try sync.addHandler(UpstreamRequestEncoder())
+                    let encoder = UpstreamRequestEncoder()
+                    try sync.addHandler(encoder)
                     try sync.addHandler(ByteToMessageHandler(decoder))
+                    boundConnection.value.requestEncoder = encoder
                     try sync.addHandler(boundConnection.value)
                 }
             }

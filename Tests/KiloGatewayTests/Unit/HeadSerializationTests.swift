@@ -62,4 +62,51 @@ import Testing
         #expect(wire == "POST /p HTTP/1.1\r\ncontent-length: 2\r\n\r\nok")
         _ = try channel.finish()
     }
+
+    // MARK: responses to clients
+
+    private func wire(_ parts: [HTTPServerResponsePart], answeringHEAD: Bool = false) throws -> String {
+        let encoder = ClientResponseEncoder()
+        let channel = EmbeddedChannel(handler: encoder)
+        defer { _ = try? channel.finish() }
+        encoder.answeringHEAD = answeringHEAD
+        for part in parts { try channel.writeOutbound(part) }
+        var text = ""
+        while let part = try channel.readOutbound(as: IOData.self) {
+            if case .byteBuffer(let buffer) = part { text += String(buffer: buffer) }
+        }
+        return text
+    }
+
+    private func head(_ status: HTTPResponseStatus, _ headers: [(String, String)], version: HTTPVersion = .http1_1) -> HTTPServerResponsePart {
+        .head(HTTPResponseHead(version: version, status: status, headers: HTTPHeaders(headers)))
+    }
+
+    private static let body = HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(string: "hello")))
+
+    @Test func sizedResponsesPassAsTheyAreAndLoseATransferCoding() throws {
+        let text = try wire([head(.ok, [("Content-Length", "5"), ("Transfer-Encoding", "chunked")]), Self.body, .end(nil)])
+        #expect(text == "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
+    }
+
+    @Test func unsizedResponsesAreChunkedForHTTP11AndCloseDelimitedForHTTP10() throws {
+        let chunked = try wire([head(.ok, [("X", "1")]), Self.body, .end(nil)])
+        #expect(chunked == "HTTP/1.1 200 OK\r\nX: 1\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+        let old = try wire([head(.ok, [], version: .http1_0), Self.body, .end(nil)])
+        #expect(old == "HTTP/1.0 200 OK\r\n\r\nhello")
+    }
+
+    @Test func responsesThatCannotHaveABodyLoseTheirFraming() throws {
+        let text = try wire([head(.noContent, [("Content-Length", "0"), ("Transfer-Encoding", "chunked"), ("X", "1")]), .end(nil)])
+        #expect(text == "HTTP/1.1 204 No Content\r\nX: 1\r\n\r\n")
+        let custom = try wire([head(.custom(code: 599, reasonPhrase: "Odd"), [("Content-Length", "0")]), .end(nil)])
+        #expect(custom == "HTTP/1.1 599 Odd\r\nContent-Length: 0\r\n\r\n")
+    }
+
+    /// A response to HEAD advertises the GET's framing but sends no body and no last chunk, so the
+    /// next response on the connection starts where the client expects it.
+    @Test func responsesToHEADCarryNoBodyBytes() throws {
+        let text = try wire([head(.ok, [("X", "1")]), .end(nil), head(.ok, [("Content-Length", "5")]), Self.body, .end(nil)], answeringHEAD: true)
+        #expect(text == "HTTP/1.1 200 OK\r\nX: 1\r\ntransfer-encoding: chunked\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
+    }
 }

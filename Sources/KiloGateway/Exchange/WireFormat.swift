@@ -1,0 +1,137 @@
+import NIOCore
+import NIOHTTP1
+
+/// HTTP/1.1 on the wire, for the gateway's own encoders (`UpstreamRequestEncoder`,
+/// `ClientResponseEncoder`): heads written with one capacity check and one copy per string,
+/// bodies framed as chunks when the head says so.
+enum WireFormat {
+    /// Writes one body part: as it is, or as one chunk (three writes, so the part is not copied).
+    /// An empty part is passed on unframed: as a chunk it would end the body.
+    static func writeBody(_ body: IOData, chunked: Bool, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+        let count = body.readableBytes
+        guard chunked && count > 0 else {
+            context.write(NIOAny(body), promise: promise)
+            return
+        }
+        var prefix = context.channel.allocator.buffer(capacity: 18)
+        prefix.writeString(String(count, radix: 16))
+        prefix.writeStaticString("\r\n")
+        context.write(NIOAny(IOData.byteBuffer(prefix)), promise: nil)
+        context.write(NIOAny(body), promise: nil)
+        var suffix = context.channel.allocator.buffer(capacity: 2)
+        suffix.writeStaticString("\r\n")
+        context.write(NIOAny(IOData.byteBuffer(suffix)), promise: promise)
+    }
+
+    /// Ends a body: the last chunk and trailers when chunked, otherwise nothing (a promise is
+    /// still completed in order, by an empty write).
+    static func writeEnd(trailers: HTTPHeaders?, chunked: Bool, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+        guard chunked else {
+            if let promise { context.write(NIOAny(IOData.byteBuffer(ByteBuffer())), promise: promise) }
+            return
+        }
+        var buffer = context.channel.allocator.buffer(capacity: 5)
+        buffer.writeStaticString("0\r\n")
+        buffer.writeHeaderFields(trailers ?? HTTPHeaders())
+        context.write(NIOAny(IOData.byteBuffer(buffer)), promise: promise)
+    }
+}
+
+extension ByteBuffer {
+    /// Writes `METHOD target HTTP/x.y`, the header fields and the empty line.
+    mutating func writeRequestHead(_ head: HTTPRequestHead) {
+        let method = head.method.rawValue
+        var size = method.utf8.count + 1 + head.uri.utf8.count + 11
+        for (name, value) in head.headers { size += name.utf8.count + value.utf8.count + 4 }
+        size += 2
+        let version: StaticString = head.version == .http1_0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n"
+        writeWithUnsafeMutableBytes(minimumWritableBytes: size) { bytes in
+            var out = HeadBytes(base: bytes.baseAddress!)
+            out.put(method)
+            out.put(" ")
+            out.put(head.uri)
+            out.put(version)
+            for (name, value) in head.headers {
+                out.put(name)
+                out.put(": ")
+                out.put(value)
+                out.put("\r\n")
+            }
+            out.put("\r\n")
+            return out.count
+        }
+    }
+
+    /// Writes `HTTP/x.y code reason`, the header fields, `transfer-encoding: chunked` when asked,
+    /// and the empty line.
+    mutating func writeResponseHead(_ head: HTTPResponseHead, addingChunked: Bool) {
+        let reason = head.status.reasonPhrase
+        let code = head.status.code
+        var size = 9 + 4 + reason.utf8.count + 2 + 2 + (addingChunked ? 28 : 0)
+        for (name, value) in head.headers { size += name.utf8.count + value.utf8.count + 4 }
+        let version: StaticString = head.version == .http1_0 ? "HTTP/1.0 " : "HTTP/1.1 "
+        writeWithUnsafeMutableBytes(minimumWritableBytes: size) { bytes in
+            var out = HeadBytes(base: bytes.baseAddress!)
+            out.put(version)
+            out.put(code: code)
+            out.put(" ")
+            out.put(reason)
+            out.put("\r\n")
+            for (name, value) in head.headers {
+                out.put(name)
+                out.put(": ")
+                out.put(value)
+                out.put("\r\n")
+            }
+            if addingChunked { out.put("transfer-encoding: chunked\r\n") }
+            out.put("\r\n")
+            return out.count
+        }
+    }
+
+    /// Writes header fields and the empty line that ends them.
+    mutating func writeHeaderFields(_ headers: HTTPHeaders) {
+        var size = 2
+        for (name, value) in headers { size += name.utf8.count + value.utf8.count + 4 }
+        writeWithUnsafeMutableBytes(minimumWritableBytes: size) { bytes in
+            var out = HeadBytes(base: bytes.baseAddress!)
+            for (name, value) in headers {
+                out.put(name)
+                out.put(": ")
+                out.put(value)
+                out.put("\r\n")
+            }
+            out.put("\r\n")
+            return out.count
+        }
+    }
+}
+
+/// A write cursor over memory already sized for a whole head.
+private struct HeadBytes {
+    let base: UnsafeMutableRawPointer
+    var count = 0
+
+    mutating func put(_ string: String) {
+        var string = string
+        string.withUTF8 { utf8 in
+            guard let source = utf8.baseAddress else { return }
+            (base + count).copyMemory(from: source, byteCount: utf8.count)
+            count += utf8.count
+        }
+    }
+
+    /// A status code: three digits (`HTTPResponseStatus` codes are 100–999 on the wire).
+    mutating func put(code: UInt) {
+        let code = min(code, 999)
+        base.storeBytes(of: UInt8(48 + code / 100), toByteOffset: count, as: UInt8.self)
+        base.storeBytes(of: UInt8(48 + code / 10 % 10), toByteOffset: count + 1, as: UInt8.self)
+        base.storeBytes(of: UInt8(48 + code % 10), toByteOffset: count + 2, as: UInt8.self)
+        count += 3
+    }
+
+    mutating func put(_ literal: StaticString) {
+        (base + count).copyMemory(from: literal.utf8Start, byteCount: literal.utf8CodeUnitCount)
+        count += literal.utf8CodeUnitCount
+    }
+}
