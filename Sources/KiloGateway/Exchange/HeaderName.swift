@@ -19,7 +19,12 @@ enum HeaderName: Equatable {
     case other
 
     init(_ name: String) {
-        self = Self.classify(name)
+        // One look at the bytes for every comparison (asking a String for them costs more than comparing).
+        if let kind = name.utf8.withContiguousStorageIfAvailable({ Self.classify($0) }) {
+            self = kind
+        } else {
+            self = Array(name.utf8).withUnsafeBufferPointer { Self.classify($0) }
+        }
     }
 
     var isHopByHop: Bool {
@@ -29,8 +34,8 @@ enum HeaderName: Equatable {
         }
     }
 
-    private static func classify(_ name: String) -> HeaderName {
-        switch name.utf8.count {
+    private static func classify(_ name: UnsafeBufferPointer<UInt8>) -> HeaderName {
+        switch name.count {
         case 2: return eq(name, "te") ? .otherHopByHop : .other
         case 4: return eq(name, "host") ? .host : .other
         case 6: return eq(name, "expect") ? .expect : .other
@@ -53,7 +58,7 @@ enum HeaderName: Equatable {
         }
     }
 
-    private static func eq(_ name: String, _ lowercase: StaticString) -> Bool {
+    private static func eq(_ name: UnsafeBufferPointer<UInt8>, _ lowercase: StaticString) -> Bool {
         HopByHopHeaders.equalsIgnoringCase(name, lowercase)
     }
 }

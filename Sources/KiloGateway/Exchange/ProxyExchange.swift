@@ -427,7 +427,8 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
             } else {
                 recordOutcome(.success)
             }
-            let codings = head.headers.contains(name: "transfer-encoding") ? head.headers[canonicalForm: "transfer-encoding"] : []
+            let framing = WireFormat.framingFields(of: head.headers)
+            let codings = framing.hasTransferEncoding ? head.headers[canonicalForm: "transfer-encoding"] : []
             if !codings.isEmpty && !(codings.count == 1 && codings[0].lowercased() == "chunked") {
                 // After de-chunking, another coding could not be passed on intact.
                 attemptFailed(.protocolError, detail: "upstream used an unsupported transfer coding: \(codings.joined(separator: ", "))")
@@ -439,7 +440,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
                     return
                 }
                 switchingProtocols = true
-                startClientResponse(head)
+                startClientResponse(head, framing: framing)
                 return
             }
             if let redirect = redirectToFollow(head) {
@@ -447,7 +448,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
                 followingRedirect = redirect
                 return
             }
-            startClientResponse(head)
+            startClientResponse(head, framing: framing)
         case .body(let buffer):
             lastActivity = .now()
             guard followingRedirect == nil, let client else { return }
@@ -500,12 +501,12 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         client.writeResponse(.head(HTTPResponseHead(version: clientHead.version, status: head.status, headers: headers)))
     }
 
-    private func startClientResponse(_ upstream: HTTPResponseHead) {
+    private func startClientResponse(_ upstream: HTTPResponseHead, framing: (hasLength: Bool, hasTransferEncoding: Bool)) {
         guard let client else { return }
         status = Int(upstream.status.code)
         clientKeepAlive = client.canKeepAlive(clientHead) && requestEnded && !loop.draining
-        let hasLength = upstream.headers.contains(name: "content-length")
-        let isChunked = upstream.headers.contains(name: "transfer-encoding")
+        let hasLength = framing.hasLength
+        let isChunked = framing.hasTransferEncoding
         let mayHaveBody = HeaderRewriter.responseMayHaveBody(method: clientHead.method, status: upstream.status)
         if mayHaveBody && (isChunked || !hasLength) && clientHead.version == .http1_0 {
             clientKeepAlive = false  // an HTTP/1.0 client learns the end of an unsized body from the close

@@ -5,6 +5,23 @@ import NIOHTTP1
 /// `ClientResponseEncoder`): heads written with one capacity check and one copy per string,
 /// bodies framed as chunks when the head says so.
 enum WireFormat {
+    /// Whether a head has `Content-Length` and `Transfer-Encoding` fields; names of other lengths
+    /// are passed over without looking at their bytes.
+    static func framingFields(of headers: HTTPHeaders) -> (hasLength: Bool, hasTransferEncoding: Bool) {
+        var hasLength = false
+        var hasTransferEncoding = false
+        for (name, _) in headers {
+            let count = name.utf8.count
+            guard count == 14 || count == 17 else { continue }
+            switch HeaderName(name) {
+            case .contentLength: hasLength = true
+            case .transferEncoding: hasTransferEncoding = true
+            default: break
+            }
+        }
+        return (hasLength, hasTransferEncoding)
+    }
+
     /// Writes one body part: as it is, or as one chunk (three writes, so the part is not copied).
     /// An empty part is passed on unframed: as a chunk it would end the body.
     static func writeBody(_ body: IOData, chunked: Bool, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
@@ -113,11 +130,18 @@ private struct HeadBytes {
     var count = 0
 
     mutating func put(_ string: String) {
-        var string = string
-        string.withUTF8 { utf8 in
-            guard let source = utf8.baseAddress else { return }
-            (base + count).copyMemory(from: source, byteCount: utf8.count)
-            count += utf8.count
+        let base = self.base + count
+        let copied = string.utf8.withContiguousStorageIfAvailable { utf8 -> Int in
+            if let source = utf8.baseAddress { base.copyMemory(from: source, byteCount: utf8.count) }
+            return utf8.count
+        }
+        if let copied {
+            count += copied
+        } else {
+            for byte in string.utf8 {
+                (self.base + count).storeBytes(of: byte, as: UInt8.self)
+                count += 1
+            }
         }
     }
 

@@ -48,15 +48,7 @@ final class ClientResponseEncoder: ChannelOutboundHandler, RemovableChannelHandl
                 suppressBody = answeringHEAD
                 answeringHEAD = false
             }
-            var hasLength = false
-            var hasTransferEncoding = false
-            for (name, _) in head.headers {
-                switch HeaderName(name) {
-                case .contentLength: hasLength = true
-                case .transferEncoding: hasTransferEncoding = true
-                default: break
-                }
-            }
+            let (hasLength, hasTransferEncoding) = WireFormat.framingFields(of: head.headers)
             var addChunked = false
             if !head.status.mayHaveResponseBody {
                 if hasLength || hasTransferEncoding {

@@ -68,14 +68,17 @@ struct RequestTarget: Equatable {
 
     /// Fast check: a dot segment starts right after a `/` with `.` or `%2e`; most paths have none.
     private static func mayHaveDotSegment(_ path: Substring) -> Bool {
-        var previous: UInt8 = 0
-        for byte in path.utf8 {
-            if previous == UInt8(ascii: "/") && (byte == UInt8(ascii: ".") || byte == UInt8(ascii: "%")) {
-                return true
+        func scan<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> Bool {
+            var previous: UInt8 = 0
+            for byte in bytes {
+                if previous == UInt8(ascii: "/") && (byte == UInt8(ascii: ".") || byte == UInt8(ascii: "%")) {
+                    return true
+                }
+                previous = byte
             }
-            previous = byte
+            return false
         }
-        return false
+        return path.utf8.withContiguousStorageIfAvailable { scan($0) } ?? scan(path.utf8)
     }
 
     private enum DotSegment { case current, parent }

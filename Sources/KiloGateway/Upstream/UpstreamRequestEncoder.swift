@@ -36,7 +36,7 @@ final class UpstreamRequestEncoder: ChannelOutboundHandler, RemovableChannelHand
     private func encode(_ part: HTTPClientRequestPart, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
         switch part {
         case .head(let head):
-            isChunked = head.headers.contains { HeaderName($0.name) == .transferEncoding }
+            isChunked = WireFormat.framingFields(of: head.headers).hasTransferEncoding
             var buffer = context.channel.allocator.buffer(capacity: 0)
             buffer.writeRequestHead(head)
             context.write(wrapOutboundOut(.byteBuffer(buffer)), promise: promise)
