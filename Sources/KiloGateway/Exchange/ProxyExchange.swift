@@ -34,7 +34,8 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
     private var bodyDropped = false
 
     // The request body as it arrives from the client.
-    private var unsent = CircularBuffer<ByteBuffer>()
+    /// Body parts waiting for a connection (an empty array costs no allocation, unlike a `CircularBuffer`).
+    private var unsent: [ByteBuffer] = []
     private var unsentBytes = 0
     /// Every body part received, while their total stays within `retries.replayBuffer`.
     private var replay: [ByteBuffer]? = []
@@ -284,7 +285,9 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         connection.armDeadline(nextAttemptDeadline())
         connection.write(.head(upstreamHead))
         requestHeadWritten = true
-        while let part = unsent.popFirst() {
+        let parts = unsent
+        unsent = []
+        for part in parts {
             connection.write(.body(.byteBuffer(part)))
         }
         unsentBytes = 0
@@ -359,7 +362,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
                 "retrying upstream request",
                 metadata: ["requestId": "\(requestID)", "service": "\(service.name)", "reason": "\(reason.rawValue)"])
             if requestHeadWritten, !bodyDropped, let replay {
-                unsent = CircularBuffer(replay)
+                unsent = replay
                 unsentBytes = replayBytes
             }
             let fresh = reason != .connect
@@ -613,7 +616,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
             unsentBytes = 0
             client?.setRequestReadPaused(false)
         } else if !bodyDropped, let replay {
-            unsent = CircularBuffer(replay)
+            unsent = replay
             unsentBytes = replayBytes
         }
         upstreamHead = head

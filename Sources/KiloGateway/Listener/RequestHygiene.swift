@@ -9,11 +9,9 @@ enum RequestHygiene {
         var hosts = 0
         var underscored: [String] = []
         for (name, value) in head.headers {
-            if name.utf8.count == 4 && name.lowercased() == "host" { hosts += 1 }
+            if name.utf8.count == 4 && HeaderName(name) == .host { hosts += 1 }
             if name.utf8.contains(UInt8(ascii: "_")) { underscored.append(name) }
-            for byte in value.utf8 where (byte < 0x20 && byte != 0x09) || byte == 0x7F {
-                return "control character in header \(name)"
-            }
+            if hasControlCharacter(value) { return "control character in header \(name)" }
         }
         if hosts > 1 { return "more than one Host header" }
         if head.version == .http1_1 && hosts == 0 { return "missing Host header" }
@@ -28,5 +26,13 @@ enum RequestHygiene {
             }
         }
         return nil
+    }
+
+    /// A control character other than a tab (NIO's parser lets some through in values).
+    private static func hasControlCharacter(_ value: String) -> Bool {
+        func scan<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> Bool {
+            bytes.contains { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }
+        }
+        return value.utf8.withContiguousStorageIfAvailable { scan($0) } ?? scan(value.utf8)
     }
 }

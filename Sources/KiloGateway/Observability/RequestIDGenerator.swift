@@ -19,13 +19,14 @@ struct RequestIDGenerator {
         }
     }
 
-    private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
-
     private static func writeHex(_ word: UInt64, into buffer: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
         var value = word
-        for index in stride(from: offset + 15, through: offset, by: -1) {
-            buffer[index] = digits[Int(value & 0xF)]
+        var index = offset + 15
+        while index >= offset {
+            let nibble = UInt8(truncatingIfNeeded: value & 0xF)
+            buffer[index] = nibble < 10 ? 48 + nibble : 87 + nibble  // 0-9, a-f
             value >>= 4
+            index -= 1
         }
     }
 
