@@ -128,7 +128,7 @@ enum HeaderRewriter {
         from upstream: HTTPResponseHead,
         clientVersion: HTTPVersion,
         requestID: String,
-        location: LocationRewriter?,
+        location: @autoclosure () -> LocationRewriter?,
         keepAlive: Bool
     ) -> HTTPResponseHead {
         let headers =
@@ -142,7 +142,7 @@ enum HeaderRewriter {
     private static func clientResponseHeaders(
         _ upstream: HTTPResponseHead,
         requestID: String,
-        location: LocationRewriter?,
+        location: () -> LocationRewriter?,
         keepAlive: Bool,
         clientVersion: HTTPVersion,
         named: [Substring]?
@@ -178,7 +178,7 @@ enum HeaderRewriter {
                 hasRequestID = true
                 headers.append((name, value))
             case .location:
-                headers.append((name, location.flatMap { $0.rewrite(value) } ?? value))
+                headers.append((name, location().flatMap { $0.rewrite(value) } ?? value))
             default:
                 headers.append((name, value))
             }

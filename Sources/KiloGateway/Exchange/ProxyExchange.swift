@@ -720,9 +720,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
                     upstream: endpoint.description, error: lastError
                 ).render())
         }
-        if duration >= Double(settings.slowThreshold.components.seconds)
-            + Double(settings.slowThreshold.components.attoseconds) / 1e18
-        {
+        if elapsed >= runtime.slowThresholdNanoseconds {
             loop.logger.warning(
                 "slow response",
                 metadata: [

@@ -10,6 +10,8 @@ final class ServiceRuntime {
     let outliers: OutlierPolicy
     /// Each endpoint's `host:port`, as sent in `Host` (built once, not per request).
     let authorities: [String]
+    /// `slowThreshold` in nanoseconds, compared with every request's duration.
+    let slowThresholdNanoseconds: Int64
     /// Requests in flight from this loop, per endpoint (for leastRequest).
     var active: [Int]
     var cursor = 0
@@ -20,6 +22,7 @@ final class ServiceRuntime {
         self.shared = shared
         self.outliers = OutlierPolicy(settings: config.settings.outlierDetection)
         self.authorities = config.endpoints.map(\.authority)
+        self.slowThresholdNanoseconds = TimeAmount(config.settings.slowThreshold).nanoseconds
         self.active = Array(repeating: 0, count: config.endpoints.count)
     }
 
