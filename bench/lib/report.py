@@ -73,6 +73,7 @@ def summarise_wrk(runs):
                 "p99_ms": median([x.get("p99_ms") for x in d]),
                 "mib_per_s": median([x.get("mib_per_s") for x in d]),
                 "cpu_us_per_req": median([x.get("cpu_us_per_req") for x in d]),
+                "user_us_per_req": median([x.get("user_us_per_req") for x in d]),
                 "rss_kb_after_run": median([x.get("rss_kb") for x in d]),
                 "other_on_proxy_core_pct": median([x.get("other_on_proxy_core_pct") for x in d]),
                 "non2xx": sum(x.get("non2xx", 0) for x in d),
@@ -195,6 +196,10 @@ def main():
     P("  CPU µs/req: utime+stime of the proxy's processes (direct: the upstream's) per request; "
       "±%: max-min of req/s over rounds / median;")
     P("  errors: non-2xx + socket errors summed over rounds; RSS: after the run. Ratios: gateway ÷ other (req/s: higher is better).")
+    user = {t: wrk["small"][t].get("user_us_per_req") for t in TARGETS}
+    if any(v is not None for v in user.values()):
+        P("  of which user space, 100-byte response (the rest is the kernel): "
+          + ", ".join(f"{t} {fmt(v, '{:.1f}')}" for t, v in user.items()) + " µs/req")
     noise = {t: wrk["small"][t]["other_on_proxy_core_pct"] for t in PROXIES}
     if any(v is not None for v in noise.values()):
         P("  other work on the proxy's core during its runs (median %): "

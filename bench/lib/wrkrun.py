@@ -69,7 +69,8 @@ def main():
     cmd = a.cmd[1:] if a.cmd and a.cmd[0] == "--" else a.cmd
 
     pids = proc.tree(a.root_pid)
-    cpu0 = proc.cpu_seconds(pids)
+    user0, sys0 = proc.cpu_split(pids)
+    cpu0 = user0 + sys0
     core0 = core_times(a.proxy_core) if a.proxy_core is not None else None
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=a.timeout)
@@ -77,7 +78,8 @@ def main():
     except subprocess.TimeoutExpired as e:
         out, rc = (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or ""), "timeout"
     pids = proc.tree(a.root_pid)  # nginx may have respawned a worker
-    cpu1 = proc.cpu_seconds(pids)
+    user1, sys1 = proc.cpu_split(pids)
+    cpu1 = user1 + sys1
     core1 = core_times(a.proxy_core) if core0 else None
     sys.stderr.write(out)
 
@@ -86,6 +88,7 @@ def main():
              cpu_s=round(cpu1 - cpu0, 3), rss_kb=proc.rss_kb(pids),
              proxy_alive=proc.alive(a.root_pid))
     r["cpu_us_per_req"] = round((cpu1 - cpu0) / r["requests"] * 1e6, 2) if r["requests"] else None
+    r["user_us_per_req"] = round((user1 - user0) / r["requests"] * 1e6, 2) if r["requests"] else None
     if core0 and core1 and core1[1] > core0[1]:
         busy_s = (core1[0] - core0[0]) / proc.CLK_TCK
         total_s = (core1[1] - core0[1]) / proc.CLK_TCK
