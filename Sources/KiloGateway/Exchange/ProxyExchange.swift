@@ -164,11 +164,17 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         requestTrailers = trailers
         guard phase == .exchanging, let connection else { return }
         sendRequestEnd(on: connection)
-        connection.flush()
+        flushUpstream(connection)
     }
 
     func clientReadComplete() {
         if phase == .exchanging { connection?.flush() }
+    }
+
+    /// Flushes now, unless the client's read burst is still going: its end flushes once for
+    /// everything written meanwhile (`clientReadComplete`), which saves a flush per request.
+    private func flushUpstream(_ connection: UpstreamConnection) {
+        if client?.inReadBurst != true { connection.flush() }
     }
 
     func clientWritabilityChanged(isWritable: Bool) {
@@ -292,7 +298,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         }
         unsentBytes = 0
         if requestEnded { sendRequestEnd(on: connection) }
-        connection.flush()
+        flushUpstream(connection)
         client?.setRequestReadPaused(!connection.isWritable)
     }
 

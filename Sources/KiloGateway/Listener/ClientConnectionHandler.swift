@@ -112,7 +112,12 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     // MARK: inbound
 
+    /// Between a read and the end of its burst (`channelReadComplete`), HTTP/1 only: writes
+    /// the exchange makes upstream meanwhile are flushed once, at the end of the burst.
+    private(set) var inReadBurst = false
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        inReadBurst = !isHTTP2Stream
         guard !isClosing else { return }
         let part = unwrapInboundIn(data)
         if !queued.isEmpty || (responseOpen && !requestOpen) {
@@ -123,6 +128,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        inReadBurst = false
         if !requestOpen && !responseOpen && headerTimer == nil && !isClosing {
             armHeaderTimer()  // bytes of a new head arrived: it must be complete in time
         }
