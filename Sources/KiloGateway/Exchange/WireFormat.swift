@@ -54,13 +54,40 @@ enum WireFormat {
     }
 }
 
+/// One of the gateway's HTTP/1 encoders: a pipeline handler that its connection handler, right
+/// above it, may also call directly — the same bytes in the same order, without wrapping each
+/// part in `NIOAny` and casting it back.
+protocol DirectHTTPEncoder: ChannelOutboundHandler, AnyObject where OutboundOut == IOData {
+    /// The encoder's own context while it is in a pipeline.
+    var encoderContext: ChannelHandlerContext? { get set }
+    func encode(_ part: OutboundIn, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?)
+}
+
+extension DirectHTTPEncoder {
+    func handlerAdded(context: ChannelHandlerContext) {
+        encoderContext = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        encoderContext = nil
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        encode(unwrapOutboundIn(data), context: context, promise: promise)
+    }
+
+    /// Encodes a part as if it had been written down the pipeline (dropped once the encoder left it).
+    func write(_ part: OutboundIn) {
+        guard let encoderContext else { return }
+        encode(part, context: encoderContext, promise: nil)
+    }
+}
+
 extension ByteBuffer {
     /// Writes `METHOD target HTTP/x.y`, the header fields and the empty line.
     mutating func writeRequestHead(_ head: HTTPRequestHead) {
         let method = head.method.rawValue
-        var size = method.utf8.count + 1 + head.uri.utf8.count + 11
-        for (name, value) in head.headers { size += name.utf8.count + value.utf8.count + 4 }
-        size += 2
+        let size = method.utf8.count + 1 + head.uri.utf8.count + 11 + HeadBytes.size(of: head.headers) + 2
         let version: StaticString = head.version == .http1_0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n"
         writeWithUnsafeMutableBytes(minimumWritableBytes: size) { bytes in
             var out = HeadBytes(base: bytes.baseAddress!)
@@ -68,12 +95,7 @@ extension ByteBuffer {
             out.put(" ")
             out.put(head.uri)
             out.put(version)
-            for (name, value) in head.headers {
-                out.put(name)
-                out.put(": ")
-                out.put(value)
-                out.put("\r\n")
-            }
+            out.put(fields: head.headers)
             out.put("\r\n")
             return out.count
         }
@@ -84,8 +106,7 @@ extension ByteBuffer {
     mutating func writeResponseHead(_ head: HTTPResponseHead, addingChunked: Bool) {
         let reason = head.status.reasonPhrase
         let code = head.status.code
-        var size = 9 + 4 + reason.utf8.count + 2 + 2 + (addingChunked ? 28 : 0)
-        for (name, value) in head.headers { size += name.utf8.count + value.utf8.count + 4 }
+        let size = 9 + 4 + reason.utf8.count + 2 + HeadBytes.size(of: head.headers) + (addingChunked ? 28 : 0) + 2
         let version: StaticString = head.version == .http1_0 ? "HTTP/1.0 " : "HTTP/1.1 "
         writeWithUnsafeMutableBytes(minimumWritableBytes: size) { bytes in
             var out = HeadBytes(base: bytes.baseAddress!)
@@ -94,12 +115,7 @@ extension ByteBuffer {
             out.put(" ")
             out.put(reason)
             out.put("\r\n")
-            for (name, value) in head.headers {
-                out.put(name)
-                out.put(": ")
-                out.put(value)
-                out.put("\r\n")
-            }
+            out.put(fields: head.headers)
             if addingChunked { out.put("transfer-encoding: chunked\r\n") }
             out.put("\r\n")
             return out.count
@@ -108,16 +124,10 @@ extension ByteBuffer {
 
     /// Writes header fields and the empty line that ends them.
     mutating func writeHeaderFields(_ headers: HTTPHeaders) {
-        var size = 2
-        for (name, value) in headers { size += name.utf8.count + value.utf8.count + 4 }
+        let size = HeadBytes.size(of: headers) + 2
         writeWithUnsafeMutableBytes(minimumWritableBytes: size) { bytes in
             var out = HeadBytes(base: bytes.baseAddress!)
-            for (name, value) in headers {
-                out.put(name)
-                out.put(": ")
-                out.put(value)
-                out.put("\r\n")
-            }
+            out.put(fields: headers)
             out.put("\r\n")
             return out.count
         }
@@ -142,6 +152,23 @@ private struct HeadBytes {
                 (self.base + count).storeBytes(of: byte, as: UInt8.self)
                 count += 1
             }
+        }
+    }
+
+    /// Bytes of `name: value\r\n` lines for these fields.
+    static func size(of fields: HTTPHeaders) -> Int {
+        var size = 0
+        for (name, value) in fields { size += name.utf8.count + value.utf8.count + 4 }
+        return size
+    }
+
+    /// Writes `name: value\r\n` for each field.
+    mutating func put(fields: HTTPHeaders) {
+        for (name, value) in fields {
+            put(name)
+            put(": ")
+            put(value)
+            put("\r\n")
         }
     }
 

@@ -316,15 +316,16 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     func writeResponse(_ part: HTTPServerResponsePart) {
         guard let context, !isClosing else { return }
+        write(part, context: context)
+    }
+
+    /// Writes a response part: straight to the HTTP/1 encoder when there is one, else down the
+    /// pipeline. A final head marks the response started and tells the encoder whether it answers `HEAD`.
+    private func write(_ part: HTTPServerResponsePart, context: ChannelHandlerContext) {
         if case .head(let head) = part, head.status.code >= 200 || head.status.code == 101 {
             responseHeadWritten = true
             responseEncoder?.answeringHEAD = currentHead?.method == .HEAD
         }
-        write(part, context: context)
-    }
-
-    /// Writes a response part: straight to the HTTP/1 encoder when there is one, else down the pipeline.
-    private func write(_ part: HTTPServerResponsePart, context: ChannelHandlerContext) {
         if let responseEncoder {
             responseEncoder.write(part)
         } else {
@@ -429,8 +430,6 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         } else if version == .http1_0 {
             headers.add(name: "connection", value: "keep-alive")
         }
-        responseHeadWritten = true
-        responseEncoder?.answeringHEAD = currentHead?.method == .HEAD
         write(.head(HTTPResponseHead(version: version, status: status, headers: headers)), context: context)
         if currentHead?.method != .HEAD {
             write(.body(.byteBuffer(body)), context: context)

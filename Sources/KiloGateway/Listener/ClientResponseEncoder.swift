@@ -9,38 +9,18 @@ import NIOHTTP1
 /// `Transfer-Encoding`; a sized one loses `Transfer-Encoding`; an unsized one is chunked for
 /// HTTP/1.1 clients and delimited by the close for HTTP/1.0 ones. A response to `HEAD` keeps its
 /// framing headers but never carries body bytes or a last chunk.
-final class ClientResponseEncoder: ChannelOutboundHandler, RemovableChannelHandler {
+final class ClientResponseEncoder: DirectHTTPEncoder, RemovableChannelHandler {
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = IOData
 
     /// Set by the connection handler before it writes a final response head: the request it
     /// answers was a `HEAD` (NIO's encoder learns this from its paired decoder).
     var answeringHEAD = false
-
+    var encoderContext: ChannelHandlerContext?
     private var isChunked = false
     private var suppressBody = false
-    private var context: ChannelHandlerContext?
 
-    func handlerAdded(context: ChannelHandlerContext) {
-        self.context = context
-    }
-
-    func handlerRemoved(context: ChannelHandlerContext) {
-        self.context = nil
-    }
-
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        encode(unwrapOutboundIn(data), context: context, promise: promise)
-    }
-
-    /// Called by the connection handler right above this one instead of a pipeline write: the
-    /// same bytes in the same order, without wrapping the part in `NIOAny` and casting it back.
-    func write(_ part: HTTPServerResponsePart) {
-        guard let context else { return }
-        encode(part, context: context, promise: nil)
-    }
-
-    private func encode(_ part: HTTPServerResponsePart, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+    func encode(_ part: HTTPServerResponsePart, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
         switch part {
         case .head(var head):
             let code = head.status.code

@@ -7,33 +7,16 @@ import NIOHTTP1
 ///
 /// It sits where `HTTPRequestEncoder` would, below the response decoder, which sees each request
 /// head go by (it needs the method to frame a response to `HEAD`).
-final class UpstreamRequestEncoder: ChannelOutboundHandler, RemovableChannelHandler {
+final class UpstreamRequestEncoder: DirectHTTPEncoder, RemovableChannelHandler {
     typealias OutboundIn = HTTPClientRequestPart
     typealias OutboundOut = IOData
 
+    var encoderContext: ChannelHandlerContext?
     private var isChunked = false
-    private var context: ChannelHandlerContext?
 
-    func handlerAdded(context: ChannelHandlerContext) {
-        self.context = context
-    }
-
-    func handlerRemoved(context: ChannelHandlerContext) {
-        self.context = nil
-    }
-
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        encode(unwrapOutboundIn(data), context: context, promise: promise)
-    }
-
-    /// Body parts and ends, written by the connection handler without a pipeline write: the
-    /// response decoder in between only needs to see heads.
-    func write(_ part: HTTPClientRequestPart) {
-        guard let context else { return }
-        encode(part, context: context, promise: nil)
-    }
-
-    private func encode(_ part: HTTPClientRequestPart, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+    // Its connection handler writes body parts and ends directly (`write(_:)`); heads go down the
+    // pipeline, through the response decoder, which notes each request's method.
+    func encode(_ part: HTTPClientRequestPart, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
         switch part {
         case .head(let head):
             isChunked = WireFormat.framingFields(of: head.headers).hasTransferEncoding

@@ -147,33 +147,27 @@ public final class ServiceMetrics {
 
     /// Counts one upstream attempt by how it ended.
     public func recordAttempt(_ outcome: AttemptOutcome) {
-        if let counter = attempts[outcome.ordinal] {
-            counter.increment()
-        } else {
-            let counter = gateway.attemptCounter(service: name, outcome: outcome)
-            attempts[outcome.ordinal] = counter
-            counter.increment()
-        }
+        Self.increment(&attempts, at: outcome.ordinal) { gateway.attemptCounter(service: name, outcome: outcome) }
     }
 
     /// Counts one retry by its reason.
     public func recordRetry(_ reason: RetryReason) {
-        if let counter = retries[reason.ordinal] {
-            counter.increment()
-        } else {
-            let counter = gateway.retryCounter(service: name, reason: reason)
-            retries[reason.ordinal] = counter
-            counter.increment()
-        }
+        Self.increment(&retries, at: reason.ordinal) { gateway.retryCounter(service: name, reason: reason) }
     }
 
     /// Counts one request refused before reaching an upstream.
     public func recordAdmissionRejection(_ reason: AdmissionRejectionReason) {
-        if let counter = rejections[reason.ordinal] {
+        Self.increment(&rejections, at: reason.ordinal) { gateway.admissionRejectionCounter(service: name, reason: reason) }
+    }
+
+    /// Increments the counter cached at `index`, making it first when it is not there yet
+    /// (a service that is not configured registers its counters lazily).
+    private static func increment(_ cache: inout [Counter?], at index: Int, make: () -> Counter) {
+        if let counter = cache[index] {
             counter.increment()
         } else {
-            let counter = gateway.admissionRejectionCounter(service: name, reason: reason)
-            rejections[reason.ordinal] = counter
+            let counter = make()
+            cache[index] = counter
             counter.increment()
         }
     }
