@@ -9,14 +9,7 @@ import Testing
     static let accept = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
 
     private func withEchoUpstream(_ body: (WebSocketEchoUpstream) async throws -> Void) async throws {
-        let upstream = try await WebSocketEchoUpstream.start(group: MultiThreadedEventLoopGroup.singleton)
-        do {
-            try await body(upstream)
-            try await upstream.stop()
-        } catch {
-            try? await upstream.stop()
-            throw error
-        }
+        try await WebSocketEchoUpstream.withRunning(group: MultiThreadedEventLoopGroup.singleton, body)
     }
 
     private func upgradeRequest(_ target: String) -> String {

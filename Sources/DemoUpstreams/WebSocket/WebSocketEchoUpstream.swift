@@ -75,6 +75,21 @@ public final class WebSocketEchoUpstream: Sendable {
         )
     }
 
+    /// Starts an upstream on `group`, runs `body` with it and stops it, also when `body` throws.
+    public static func withRunning<Result>(
+        group: any EventLoopGroup, _ body: (WebSocketEchoUpstream) async throws -> Result
+    ) async throws -> Result {
+        let upstream = try await start(group: group)
+        do {
+            let result = try await body(upstream)
+            try await upstream.stop()
+            return result
+        } catch {
+            try? await upstream.stop()
+            throw error
+        }
+    }
+
     /// Forgets the counters and the last upgrade request; open connections are unaffected.
     public func resetStats() {
         self.state.resetStats()

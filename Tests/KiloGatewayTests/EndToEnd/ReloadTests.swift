@@ -38,22 +38,11 @@ extension EndToEndTests {
 
             #expect(try await TestClient.get("/api/whoami/x", port: port, group: TestGroups.client).status == 404)
             try yaml(aliases: "whoami: echo").write(toFile: file, atomically: true, encoding: .utf8)
-            var status = 0
-            for _ in 0..<100 {
-                status = try await TestClient.get("/api/whoami/x", port: port, group: TestGroups.client).status
-                if status == 200 { break }
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            #expect(status == 200, "the new alias applies without a restart")
+            let applied = try await eventually { try await TestClient.get("/api/whoami/x", port: port, group: TestGroups.client).status == 200 }
+            #expect(applied, "the new alias applies without a restart")
 
             try yaml(aliases: "whoami: missing").write(toFile: file, atomically: true, encoding: .utf8)
-            var refused = false
-            for _ in 0..<100 {
-                refused = logs.logged.contains { $0.level == .error && $0.message.contains("refused") }
-                if refused { break }
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            #expect(refused)
+            #expect(await eventually { logs.logged.contains { $0.level == .error && $0.message.contains("refused") } })
             #expect(try await TestClient.get("/api/whoami/x", port: port, group: TestGroups.client).status == 200)
             let metrics = try PrometheusTextParser.parse(try await TestClient.get("/metrics", port: port, group: TestGroups.client).text)
             #expect(metrics.value(of: "kilo_gateway_config_reloads_total", labels: ["result": "success"]) == 1)

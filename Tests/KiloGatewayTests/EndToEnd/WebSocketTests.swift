@@ -10,16 +10,11 @@ extension EndToEndTests {
             edge: (inout GatewayConfig) -> Void = { _ in },
             _ body: (GatewayHarness, WebSocketEchoUpstream) async throws -> Void
         ) async throws {
-            let upstream = try await WebSocketEchoUpstream.start(group: TestGroups.upstream)
-            do {
+            try await WebSocketEchoUpstream.withRunning(group: TestGroups.upstream) { upstream in
                 try await withGateway(extraServices: ["ws": UpstreamURL(host: "127.0.0.1", port: upstream.port)], edge: edge) {
                     gateway in try await body(gateway, upstream)
                 }
-            } catch {
-                try? await upstream.stop()
-                throw error
             }
-            try? await upstream.stop()
         }
 
         @Test func messagesPingAndCloseCodesPassBothWays() async throws {

@@ -81,14 +81,21 @@ func withGateway<T>(
         eventLoopGroup: TestGroups.gateway)
     try await server.start()
     let harness = GatewayHarness(server: server, port: server.localAddress!.port!, upstreams: started, logs: logs)
+    return try await runThenStop(server: server, upstreams: Array(started.values)) { try await body(harness) }
+}
+
+/// Runs `body`, then shuts the gateway down and stops the upstreams, also when `body` throws.
+func runThenStop<Result>(
+    server: GatewayServer, upstreams: [DemoUpstream], _ body: () async throws -> Result
+) async throws -> Result {
     do {
-        let result = try await body(harness)
+        let result = try await body()
         await server.shutdown(drainTimeout: .seconds(1))
-        for upstream in started.values { try? await upstream.stop() }
+        for upstream in upstreams { try? await upstream.stop() }
         return result
     } catch {
         await server.shutdown(drainTimeout: .seconds(1))
-        for upstream in started.values { try? await upstream.stop() }
+        for upstream in upstreams { try? await upstream.stop() }
         throw error
     }
 }

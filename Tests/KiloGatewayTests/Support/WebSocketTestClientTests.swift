@@ -5,14 +5,7 @@ import Testing
 /// The WebSocket test client against the WebSocket echo upstream directly, no gateway in between.
 @Suite struct WebSocketTestClientTests {
     private func withEchoUpstream(_ body: (WebSocketEchoUpstream) async throws -> Void) async throws {
-        let upstream = try await WebSocketEchoUpstream.start(group: MultiThreadedEventLoopGroup.singleton)
-        do {
-            try await body(upstream)
-            try await upstream.stop()
-        } catch {
-            try? await upstream.stop()
-            throw error
-        }
+        try await WebSocketEchoUpstream.withRunning(group: MultiThreadedEventLoopGroup.singleton, body)
     }
 
     private func connect(_ upstream: WebSocketEchoUpstream, path: String = "/ws", headers: [(String, String)] = []) async throws

@@ -278,16 +278,7 @@ func withTLSGateway<T>(
     let harness = TLSGatewayHarness(
         server: server, tlsPort: server.tlsLocalAddress!.port!, plainPort: server.localAddress?.port, upstreams: started,
         logs: logs, pki: pki)
-    do {
-        let result = try await body(harness)
-        await server.shutdown(drainTimeout: .seconds(1))
-        for upstream in started.values { try? await upstream.stop() }
-        return result
-    } catch {
-        await server.shutdown(drainTimeout: .seconds(1))
-        for upstream in started.values { try? await upstream.stop() }
-        throw error
-    }
+    return try await runThenStop(server: server, upstreams: Array(started.values)) { try await body(harness) }
 }
 
 /// A tiny HTTPS upstream: NIOSSL in front of a handler that answers every request `200 {"tls":true}`.
