@@ -34,7 +34,7 @@ enum HeaderName: Equatable {
         }
     }
 
-    private static func classify(_ name: UnsafeBufferPointer<UInt8>) -> HeaderName {
+    static func classify(_ name: UnsafeBufferPointer<UInt8>) -> HeaderName {
         switch name.count {
         case 2: return eq(name, "te") ? .otherHopByHop : .other
         case 4: return eq(name, "host") ? .host : .other

@@ -418,10 +418,12 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
 
     // MARK: upstream events
 
-    func upstreamReceived(_ part: HTTPClientResponsePart) {
+    func upstreamReceived(_ part: HTTP1Parser.Part) {
         guard phase == .exchanging else { return }
         switch part {
-        case .head(let head):
+        case .requestHead:
+            return  // a response decoder never produces one
+        case .responseHead(let head, let facts):
             responseBytesReceived = true
             lastActivity = .now()
             if head.status.code >= 100 && head.status.code < 200 && head.status.code != 101 {
@@ -430,13 +432,13 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
             }
             responseHeadReceived = true
             connection?.armDeadline(nextAttemptDeadline())  // from here on, silence between chunks counts
-            upstreamKeepAlive = head.isKeepAlive
+            upstreamKeepAlive = facts.keepAlive
             if head.status.code >= 500 {
                 recordOutcome(.upstream5xx, reason: "status \(head.status.code)")
             } else {
                 recordOutcome(.success)
             }
-            let framing = WireFormat.framingFields(of: head.headers)
+            let framing = (hasLength: facts.hasContentLength, hasTransferEncoding: facts.hasTransferEncoding)
             let codings = framing.hasTransferEncoding ? head.headers[canonicalForm: "transfer-encoding"] : []
             if !codings.isEmpty && !(codings.count == 1 && codings[0].lowercased() == "chunked") {
                 // After de-chunking, another coding could not be passed on intact.
@@ -513,7 +515,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
     private func startClientResponse(_ upstream: HTTPResponseHead, framing: (hasLength: Bool, hasTransferEncoding: Bool)) {
         guard let client else { return }
         status = Int(upstream.status.code)
-        clientKeepAlive = client.canKeepAlive(clientHead) && requestEnded && !loop.draining
+        clientKeepAlive = client.canKeepAlive && requestEnded && !loop.draining
         let hasLength = framing.hasLength
         let isChunked = framing.hasTransferEncoding
         let mayHaveBody = HeaderRewriter.responseMayHaveBody(method: clientHead.method, status: upstream.status)

@@ -60,3 +60,18 @@ extension Substring {
         return result
     }
 }
+
+/// What the gateway reads from a request head besides its fields: how its body is delimited and
+/// whether the connection may carry another request after it. The HTTP/1 parser gathers these
+/// while it reads the fields; heads from elsewhere (HTTP/2, a queued pipelined request) get them
+/// from the parsed head with ``of(_:)``.
+struct RequestHeadFacts {
+    var framing: Result<RequestFraming, RequestFraming.Problem>
+    /// The client asked for a persistent connection (RFC 9112 §9.3), and after this request the
+    /// bytes that follow are still HTTP (not an upgrade or CONNECT).
+    var keepAlive: Bool
+
+    static func of(_ head: HTTPRequestHead) -> RequestHeadFacts {
+        RequestHeadFacts(framing: RequestFraming.of(head), keepAlive: head.isKeepAlive && !UpgradeRequest.endsHTTPParsing(head))
+    }
+}

@@ -8,7 +8,7 @@ import NIOHTTP1
 /// NIO's pipelining helper is not used: it stops reading while a response is pending, which
 /// costs two `epoll_ctl` calls per request (DESIGN §10). Instead parts of a pipelined request
 /// wait in `queued`, and reading pauses only while something is queued or the upstream is full.
-final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
+final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler, HTTP1MessageSink {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
@@ -42,6 +42,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     // Facts about the current request, for local replies and logs.
     private var currentHead: HTTPRequestHead?
+    private var requestKeepAlive = false
     private var currentRequestID = ""
     private var currentStart = NIODeadline.uptimeNanoseconds(0)
 
@@ -116,15 +117,31 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// the exchange makes upstream meanwhile are flushed once, at the end of the burst.
     private(set) var inReadBurst = false
 
+    /// HTTP/2 streams: the parts come through the pipeline from NIO's HTTP/2-to-HTTP/1 codec.
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         inReadBurst = !isHTTP2Stream
+        receive(unwrapInboundIn(data), facts: nil)
+    }
+
+    /// HTTP/1: the parts come straight from the ``HTTP1Decoder`` before this handler, a head
+    /// with its framing and persistence already read.
+    func received(_ part: HTTP1Parser.Part) {
+        inReadBurst = true
+        switch part {
+        case .requestHead(let head, let facts): receive(.head(head), facts: facts)
+        case .body(let buffer): receive(.body(buffer), facts: nil)
+        case .end(let trailers): receive(.end(trailers), facts: nil)
+        case .responseHead: closeNow()  // a request decoder never produces one
+        }
+    }
+
+    private func receive(_ part: HTTPServerRequestPart, facts: RequestHeadFacts?) {
         guard !isClosing else { return }
-        let part = unwrapInboundIn(data)
         if !queued.isEmpty || (responseOpen && !requestOpen) {
             queued.append(part)  // a pipelined request waits for the response before it
             return
         }
-        handle(part)
+        handle(part, facts: facts)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -181,10 +198,11 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     // MARK: request handling
 
-    private func handle(_ part: HTTPServerRequestPart) {
+    /// - Parameter facts: what the decoder already read from a head.
+    private func handle(_ part: HTTPServerRequestPart, facts: RequestHeadFacts? = nil) {
         switch part {
         case .head(let head):
-            startRequest(head)
+            startRequest(head, facts: facts ?? RequestHeadFacts.of(head))
         case .body(let buffer):
             exchange?.clientSentBody(buffer)
         case .end(let trailers):
@@ -217,16 +235,17 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
     }
 
-    private func startRequest(_ head: HTTPRequestHead) {
+    private func startRequest(_ head: HTTPRequestHead, facts: RequestHeadFacts) {
         var head = head
         beginRequestBookkeeping(head: head)
+        requestKeepAlive = facts.keepAlive
         if let problem = RequestHygiene.check(&head, underscores: loop.edge.underscores) {
             writeLocalReply(error: .badRequest(problem), service: nil, keepAlive: false)
             return
         }
         currentHead = head
         let framing: RequestFraming
-        switch RequestFraming.of(head) {
+        switch facts.framing {
         case .success(let value):
             framing = value
         case .failure(let problem):
@@ -307,11 +326,11 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     var isWritable: Bool { context?.channel.isWritable ?? false }
 
-    /// Whether this request's response may keep the connection open.
-    func canKeepAlive(_ head: HTTPRequestHead) -> Bool {
-        // After an upgrade request NIO's decoder parses nothing more, so such a connection
-        // cannot carry another request unless it became a tunnel.
-        head.isKeepAlive && !closeAfterResponse && !inputClosed && !loop.draining && !UpgradeRequest.endsHTTPParsing(head)
+    /// Whether the current request's response may keep the connection open.
+    var canKeepAlive: Bool {
+        // After an upgrade request nothing more is parsed, so such a connection cannot carry
+        // another request unless it became a tunnel (`RequestHeadFacts.keepAlive` says so).
+        currentHead != nil && requestKeepAlive && !closeAfterResponse && !inputClosed && !loop.draining
     }
 
     func writeResponse(_ part: HTTPServerResponsePart) {
@@ -361,7 +380,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         let pipeline = context.pipeline.syncOperations
         try pipeline.addHandler(tunnel)
         pipeline.removeHandler(context: context, promise: nil)
-        pipeline.removeHandler(try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self), promise: nil)
+        pipeline.removeHandler(try pipeline.handler(type: HTTP1Decoder<ClientConnectionHandler>.self), promise: nil)
         pipeline.removeHandler(try pipeline.handler(type: ClientResponseEncoder.self), promise: nil)
         if let validator = try? pipeline.handler(type: NIOHTTPResponseHeadersValidator.self) {
             pipeline.removeHandler(validator, promise: nil)
@@ -418,7 +437,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     ) {
         guard let context, !isClosing else { return }
         let version = currentHead?.version ?? .http1_1
-        let keep = keepAlive && !requestOpen && (currentHead.map(canKeepAlive) ?? false)
+        let keep = keepAlive && !requestOpen && canKeepAlive
         var headers = HTTPHeaders()
         headers.reserveCapacity(5)
         headers.add(name: "content-type", value: contentType)

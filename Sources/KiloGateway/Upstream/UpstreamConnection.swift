@@ -3,7 +3,7 @@ import NIOHTTP1
 
 /// What an exchange hears from the upstream connection it leased.
 protocol UpstreamConnectionDelegate: AnyObject {
-    func upstreamReceived(_ part: HTTPClientResponsePart)
+    func upstreamReceived(_ part: HTTP1Parser.Part)
     func upstreamReadComplete()
     func upstreamWritabilityChanged(isWritable: Bool)
     /// The connection closed (by the peer, an error, or us); `error` is the first error seen.
@@ -17,8 +17,8 @@ protocol UpstreamConnectionDelegate: AnyObject {
 /// While leased it forwards response parts to its exchange and only reads when the exchange
 /// allows (backpressure from a slow client). While idle it keeps reading so that a close by
 /// the upstream is seen at once and the connection leaves the pool.
-final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPClientResponsePart
+final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler, HTTP1MessageSink {
+    typealias InboundIn = Never
     typealias OutboundIn = HTTPClientRequestPart
     typealias OutboundOut = HTTPClientRequestPart
 
@@ -60,6 +60,8 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        requestEncoder = nil
+        responseDecoder = nil
     }
 
     /// Marks the start of a request on this connection.
@@ -69,13 +71,14 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
         setReadPaused(false)
     }
 
-    /// The encoder below the response decoder, when this connection's pipeline has one.
+    /// The codec before this handler (set when the pipeline is built; cleared when it is taken
+    /// down, which also breaks the decoder's reference back to this handler).
     var requestEncoder: UpstreamRequestEncoder?
+    var responseDecoder: HTTP1Decoder<UpstreamConnection>?
 
     func write(_ part: HTTPClientRequestPart) {
-        if case .head = part {
-            context?.write(wrapOutboundOut(part), promise: nil)  // the decoder notes the method
-        } else if let requestEncoder {
+        if case .head(let head) = part { responseDecoder?.expectResponse(toHEAD: head.method == .HEAD) }
+        if let requestEncoder {
             requestEncoder.write(part)
         } else {
             context?.write(wrapOutboundOut(part), promise: nil)
@@ -130,9 +133,8 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
         let pipeline = context.pipeline.syncOperations
         try pipeline.addHandler(tunnel)
         pipeline.removeHandler(context: context, promise: nil)
-        pipeline.removeHandler(try pipeline.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self), promise: nil)
+        pipeline.removeHandler(try pipeline.handler(type: HTTP1Decoder<UpstreamConnection>.self), promise: nil)
         pipeline.removeHandler(try pipeline.handler(type: UpstreamRequestEncoder.self), promise: nil)
-        requestEncoder = nil
         if readGate.isPaused { context.channel.read() }
     }
 
@@ -147,14 +149,13 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: channel events
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
-        if let delegate {
-            delegate.upstreamReceived(part)
-        } else {
+    /// The response parts, straight from the ``HTTP1Decoder`` before this handler.
+    func received(_ part: HTTP1Parser.Part) {
+        guard let delegate else {
             // Bytes on an idle connection: the upstream is confused; never reuse it.
-            close()
+            return close()
         }
+        delegate.upstreamReceived(part)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {

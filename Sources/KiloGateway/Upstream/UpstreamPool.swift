@@ -24,6 +24,9 @@ enum PoolLeaseFailure: Error {
 /// The keep-alive pool for one endpoint on one event loop. Not thread-safe by design: every
 /// call happens on `eventLoop`, so the request path takes no lock.
 final class UpstreamPool {
+    /// The largest response head accepted from an upstream (NIO's decoder default).
+    static let maxResponseHeadBytes = 80 * 1024
+
     let endpoint: UpstreamEndpoint
     let eventLoop: any EventLoop
     private var state: PoolState
@@ -254,12 +257,14 @@ final class UpstreamPool {
                         try sync.addHandler(UpstreamTLSHandshakeHandler(promise: tls.handshake, timeout: handshakeTimeout))
                     }
                     // Bytes after a 101 are the upgraded protocol's: passed on when the decoder is removed.
-                    let decoder = HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .forward)
+                    let connection = boundConnection.value
                     let encoder = UpstreamRequestEncoder()
+                    let decoder = HTTP1Decoder(.response, maxHeadBytes: Self.maxResponseHeadBytes, sink: connection)
                     try sync.addHandler(encoder)
-                    try sync.addHandler(ByteToMessageHandler(decoder))
-                    boundConnection.value.requestEncoder = encoder
-                    try sync.addHandler(boundConnection.value)
+                    try sync.addHandler(decoder)
+                    connection.requestEncoder = encoder
+                    connection.responseDecoder = decoder
+                    try sync.addHandler(connection)
                 }
             }
         var connected = bootstrap.connect(host: endpoint.host, port: endpoint.port)

@@ -1,0 +1,545 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#else
+import Darwin
+#endif
+import NIOCore
+import NIOHTTP1
+
+/// An incremental HTTP/1.x parser (RFC 9112) for one direction of a connection: requests from a
+/// client, or responses from an upstream. Pure: bytes in, message parts out, no channel.
+///
+/// Strict where leniency lets two parsers disagree about where a message ends (request
+/// smuggling): lines end with CRLF, no whitespace before a header's colon, no folded lines, no
+/// control characters in values, chunk sizes are hex digits that fit, and a response never
+/// carries both `Content-Length` and `Transfer-Encoding`. Errors are NIO's `HTTPParserError`
+/// values, which the handlers above already map to a 400 or to an upstream protocol failure.
+///
+/// Heads are parsed once complete (the caller keeps unconsumed bytes and offers them again with
+/// more); body bytes are handed on as slices of the input as soon as they arrive.
+struct HTTP1Parser {
+    enum Mode { case request, response }
+
+    enum Part {
+        /// A request head, with its body framing as the gateway reads it or why it cannot be read
+        /// (then nothing after the head is parsed: the connection is refused and closed).
+        case requestHead(HTTPRequestHead, RequestHeadFacts)
+        case responseHead(HTTPResponseHead, ResponseHeadFacts)
+        case body(ByteBuffer)
+        case end(HTTPHeaders?)
+    }
+
+    private enum State {
+        case head
+        case fixedBody(remaining: Int)
+        case chunkSize
+        case chunkData(remaining: Int)
+        case chunkDataEnd
+        case trailers
+        case untilClose
+        case endPending
+        /// After an upgrade (or a refused request): the rest of the input is not HTTP.
+        case stopped
+    }
+
+    let mode: Mode
+    /// The largest head (start line and fields) or trailer section accepted.
+    let maxHeadBytes: Int
+    /// Response mode: the request being answered is a `HEAD` (its response has no body). Set
+    /// before each request is sent; cleared by the final response head.
+    var answeringHEAD = false
+
+    private var state = State.head
+    /// How many bytes of the current head, trailer section or chunk line were already searched
+    /// for its end, so a head arriving in pieces is scanned once.
+    private var scanned = 0
+    private var stopAfterMessage = false
+
+    /// The longest chunk-size line (size and extensions) accepted.
+    static let maxChunkLineBytes = 4096
+
+    init(mode: Mode, maxHeadBytes: Int) {
+        self.mode = mode
+        self.maxHeadBytes = maxHeadBytes
+    }
+
+    /// Nothing more will be parsed: the connection was upgraded or its request refused.
+    var isStopped: Bool {
+        if case .stopped = state { return true }
+        return false
+    }
+
+    /// An upgrade (or CONNECT) message ended: the bytes after it belong to another protocol.
+    private(set) var isUpgraded = false
+
+    /// The next part from `buffer` (consuming its bytes), or `nil` when more input is needed.
+    mutating func next(_ buffer: inout ByteBuffer) throws -> Part? {
+        switch state {
+        case .head:
+            return try nextHead(&buffer)
+        case .fixedBody(let remaining):
+            guard buffer.readableBytes > 0 else { return nil }
+            let length = min(remaining, buffer.readableBytes)
+            state = length == remaining ? .endPending : .fixedBody(remaining: remaining - length)
+            return .body(buffer.readSlice(length: length)!)
+        case .chunkSize:
+            return try nextChunkSize(&buffer)
+        case .chunkData(let remaining):
+            guard buffer.readableBytes > 0 else { return nil }
+            let length = min(remaining, buffer.readableBytes)
+            state = length == remaining ? .chunkDataEnd : .chunkData(remaining: remaining - length)
+            return .body(buffer.readSlice(length: length)!)
+        case .chunkDataEnd:
+            guard buffer.readableBytes >= 2 else { return nil }
+            guard buffer.readInteger(as: UInt16.self) == Self.crlf else { throw HTTPParserError.invalidChunkSize }
+            state = .chunkSize
+            return try nextChunkSize(&buffer)
+        case .trailers:
+            return try nextTrailers(&buffer)
+        case .untilClose:
+            guard buffer.readableBytes > 0 else { return nil }
+            return .body(buffer.readSlice(length: buffer.readableBytes)!)
+        case .endPending:
+            return endMessage(trailers: nil)
+        case .stopped:
+            return nil
+        }
+    }
+
+    /// The input ended. A response read until the close ends here; anything else cut short is
+    /// an error. `hasLeftover`: unparsed bytes of a head were kept by the caller.
+    mutating func endOfInput(hasLeftover: Bool) throws -> Part? {
+        switch state {
+        case .head:
+            if hasLeftover || scanned > 0 { throw HTTPParserError.invalidEOFState }
+            return nil
+        case .untilClose:
+            return endMessage(trailers: nil)
+        case .endPending:
+            return endMessage(trailers: nil)
+        case .stopped:
+            return nil
+        case .fixedBody, .chunkSize, .chunkData, .chunkDataEnd, .trailers:
+            throw HTTPParserError.invalidEOFState
+        }
+    }
+
+    // MARK: heads
+
+    private static let crlf = UInt16(0x0D0A)
+
+    private mutating func nextHead(_ buffer: inout ByteBuffer) throws -> Part? {
+        if scanned == 0 {
+            // A client may send an empty line before a request (RFC 9112 §2.2); some servers
+            // send one after a response's body.
+            while buffer.getInteger(at: buffer.readerIndex, as: UInt16.self) == Self.crlf {
+                buffer.moveReaderIndex(forwardBy: 2)
+            }
+        }
+        guard let length = try sectionLength(buffer, mayBeEmpty: false) else { return nil }
+        let part = try buffer.withUnsafeReadableBytes { bytes throws -> Part in
+            let head = ByteRegion(bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), count: length)
+            return mode == .request ? try parseRequestHead(head) : try parseResponseHead(head)
+        }
+        buffer.moveReaderIndex(forwardBy: length)
+        return part
+    }
+
+    /// The length of the head (or trailer section) at the start of `buffer` up to and including
+    /// its empty line, or `nil` when that line has not arrived yet.
+    private mutating func sectionLength(_ buffer: ByteBuffer, mayBeEmpty: Bool) throws -> Int? {
+        let from = scanned
+        let found = buffer.withUnsafeReadableBytes { raw -> Int? in
+            guard let start = raw.baseAddress else { return nil }
+            let bytes = ByteRegion(start.assumingMemoryBound(to: UInt8.self), count: raw.count)
+            var index = from
+            // The empty line: CRLF right after a CRLF (or at the very start, for trailers).
+            while let lf = bytes.firstLF(from: index) {
+                guard lf >= 1 && bytes[lf - 1] == 0x0D else { return -1 }  // a bare LF: refused at once
+                if lf == 1 && mayBeEmpty { return 2 }
+                if lf >= 3 && bytes[lf - 2] == 0x0A && bytes[lf - 3] == 0x0D { return lf + 1 }
+                index = lf + 1
+            }
+            return nil
+        }
+        if let found {
+            guard found > 0 else { throw HTTPParserError.lfExpected }
+            scanned = 0
+            guard found <= maxHeadBytes else { throw HTTPParserError.headerOverflow }
+            return found
+        }
+        scanned = max(buffer.readableBytes - 3, 0)
+        if buffer.readableBytes > maxHeadBytes { throw HTTPParserError.headerOverflow }
+        return nil
+    }
+
+    private mutating func parseRequestHead(_ bytes: ByteRegion) throws -> Part {
+        var lines = LineReader(bytes)
+        let line = try lines.next()!
+        guard let methodEnd = bytes.first(of: 0x20, in: line), methodEnd > line.lowerBound else { throw HTTPParserError.invalidMethod }
+        let methodRange = line.lowerBound..<methodEnd
+        guard bytes.all(in: methodRange, Self.isTokenByte) else { throw HTTPParserError.invalidMethod }
+        guard let targetEnd = bytes.first(of: 0x20, in: (methodEnd + 1)..<line.upperBound), targetEnd > methodEnd + 1 else {
+            throw HTTPParserError.invalidURL
+        }
+        let targetRange = (methodEnd + 1)..<targetEnd
+        guard bytes.all(in: targetRange, { $0 > 0x20 && $0 != 0x7F }) else { throw HTTPParserError.invalidURL }
+        let version = try Self.version(bytes, (targetEnd + 1)..<line.upperBound)
+
+        var facts = FieldFacts()
+        let headers = try Self.fields(bytes, &lines, facts: &facts)
+        let method = Self.method(bytes, methodRange)
+        let head = HTTPRequestHead(version: version, method: method, uri: bytes.string(targetRange), headers: headers)
+
+        // A CONNECT request has no content (RFC 9110 §9.3.6): what follows its head is the tunnel's.
+        let framing = (facts.contentLength || facts.transferEncoding) && method != .CONNECT ? RequestFraming.of(head) : .success(.none)
+        stopAfterMessage = method == .CONNECT || (facts.upgrade && facts.connectionUpgrade)
+        switch framing {
+        case .failure:
+            state = .stopped
+        case .success(.none):
+            state = .endPending
+        case .success(.contentLength(let length)):
+            state = .fixedBody(remaining: length)
+        case .success(.chunked):
+            state = .chunkSize
+        }
+        return .requestHead(head, RequestHeadFacts(framing: framing, keepAlive: facts.keepAlive(version) && !stopAfterMessage))
+    }
+
+    private mutating func parseResponseHead(_ bytes: ByteRegion) throws -> Part {
+        var lines = LineReader(bytes)
+        let line = try lines.next()!
+        let at = line.lowerBound
+        guard line.count >= 12, bytes[at + 8] == 0x20 else { throw HTTPParserError.invalidStatus }
+        let version = try Self.version(bytes, at..<(at + 8))
+        var code = 0
+        for index in (at + 9)..<(at + 12) {
+            let digit = bytes[index] &- 0x30
+            guard digit < 10 else { throw HTTPParserError.invalidStatus }
+            code = code * 10 + Int(digit)
+        }
+        guard code >= 100 else { throw HTTPParserError.invalidStatus }
+        // The reason phrase is not kept (NIO's decoder did not keep it either).
+        if line.count > 12 {
+            guard bytes[at + 12] == 0x20, bytes.all(in: (at + 13)..<line.upperBound, Self.isFieldValueByte) else {
+                throw HTTPParserError.invalidStatus
+            }
+        }
+
+        var facts = FieldFacts()
+        let headers = try Self.fields(bytes, &lines, facts: &facts)
+        let head = HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: code), headers: headers)
+        let responseFacts = ResponseHeadFacts(
+            keepAlive: facts.keepAlive(version), hasContentLength: facts.contentLength, hasTransferEncoding: facts.transferEncoding)
+
+        if code < 200 && code != 101 {
+            return .responseHead(head, responseFacts)  // informational: a final head follows
+        }
+        let bodiless = answeringHEAD || code == 204 || code == 304 || code == 101
+        answeringHEAD = false
+        stopAfterMessage = code == 101
+        if bodiless {
+            state = .endPending
+        } else if facts.transferEncoding {
+            guard !facts.contentLength else { throw HTTPParserError.unexpectedContentLength }
+            state = facts.chunkedLast ? .chunkSize : .untilClose
+        } else if facts.contentLength {
+            guard let length = facts.length, !facts.lengthInvalid else { throw HTTPParserError.invalidContentLength }
+            state = length == 0 ? .endPending : .fixedBody(remaining: length)
+        } else {
+            state = .untilClose
+        }
+        return .responseHead(head, responseFacts)
+    }
+
+    private static func version(_ bytes: ByteRegion, _ range: Range<Int>) throws -> HTTPVersion {
+        // "HTTP/1.1": the major version must be 1; minor versions above 1 are read as 1.1's.
+        let at = range.lowerBound
+        guard range.count == 8, bytes[at] == 0x48, bytes[at + 1] == 0x54, bytes[at + 2] == 0x54, bytes[at + 3] == 0x50,
+            bytes[at + 4] == 0x2F, bytes[at + 6] == 0x2E
+        else { throw HTTPParserError.invalidVersion }
+        let major = bytes[at + 5] &- 0x30
+        let minor = bytes[at + 7] &- 0x30
+        guard major == 1, minor < 10 else { throw HTTPParserError.invalidVersion }
+        return minor == 1 ? .http1_1 : (minor == 0 ? .http1_0 : HTTPVersion(major: 1, minor: Int(minor)))
+    }
+
+    private static func method(_ bytes: ByteRegion, _ range: Range<Int>) -> HTTPMethod {
+        let at = range.lowerBound
+        switch range.count {
+        case 3:
+            if bytes[at] == 0x47 && bytes[at + 1] == 0x45 && bytes[at + 2] == 0x54 { return .GET }
+            if bytes[at] == 0x50 && bytes[at + 1] == 0x55 && bytes[at + 2] == 0x54 { return .PUT }
+        case 4:
+            if bytes[at] == 0x50 && bytes[at + 1] == 0x4F && bytes[at + 2] == 0x53 && bytes[at + 3] == 0x54 { return .POST }
+            if bytes[at] == 0x48 && bytes[at + 1] == 0x45 && bytes[at + 2] == 0x41 && bytes[at + 3] == 0x44 { return .HEAD }
+        default:
+            break
+        }
+        return HTTPMethod(rawValue: bytes.string(range))
+    }
+
+    // MARK: fields
+
+    /// What the framing, persistence and upgrade decisions need from a head's fields, gathered
+    /// on bytes while they are read (asking the finished `HTTPHeaders` costs a scan per question).
+    private struct FieldFacts {
+        var contentLength = false
+        var transferEncoding = false
+        /// The last transfer coding named is `chunked`.
+        var chunkedLast = false
+        var connectionClose = false
+        var connectionKeepAlive = false
+        var connectionUpgrade = false
+        var upgrade = false
+        /// The `Content-Length` (every value and list element the same digits), when valid.
+        var length: Int?
+        var lengthInvalid = false
+
+        /// RFC 9112 §9.3: `close` ends the connection; HTTP/1.0 persists only on `keep-alive`.
+        func keepAlive(_ version: HTTPVersion) -> Bool {
+            if connectionClose { return false }
+            return version.minor >= 1 || connectionKeepAlive
+        }
+
+        mutating func note(_ kind: HeaderName, name: Range<Int>, value: Range<Int>, in bytes: ByteRegion) {
+            switch kind {
+            case .contentLength:
+                contentLength = true
+                bytes.forEachListElement(in: value) { element in
+                    guard let parsed = bytes.decimal(element), length == nil || length == parsed else { return lengthInvalid = true }
+                    length = parsed
+                }
+            case .transferEncoding:
+                transferEncoding = true
+                bytes.forEachListElement(in: value) { chunkedLast = bytes.equalsIgnoringCase($0, "chunked") }
+            case .connection:
+                bytes.forEachListElement(in: value) { token in
+                    if bytes.equalsIgnoringCase(token, "close") {
+                        connectionClose = true
+                    } else if bytes.equalsIgnoringCase(token, "keep-alive") {
+                        connectionKeepAlive = true
+                    } else if bytes.equalsIgnoringCase(token, "upgrade") {
+                        connectionUpgrade = true
+                    }
+                }
+            case .otherHopByHop where bytes.equalsIgnoringCase(name, "upgrade"):
+                upgrade = true
+            default:
+                break
+            }
+        }
+    }
+
+    private static func fields(_ bytes: ByteRegion, _ lines: inout LineReader, facts: inout FieldFacts) throws -> HTTPHeaders {
+        var fields: [(String, String)] = []
+        while let line = try lines.next(), !line.isEmpty {
+            // A token, then the colon: also refuses a folded line (leading whitespace) and
+            // whitespace before the colon.
+            var colon = line.lowerBound
+            while colon < line.upperBound && isTokenByte(bytes[colon]) { colon += 1 }
+            guard colon > line.lowerBound, colon < line.upperBound, bytes[colon] == 0x3A else { throw HTTPParserError.invalidHeaderToken }
+            let name = line.lowerBound..<colon
+            let value = bytes.trimmingWhitespace((colon + 1)..<line.upperBound)
+            guard bytes.all(in: value, isFieldValueByte) else { throw HTTPParserError.invalidHeaderToken }
+            let kind = HeaderName.classify(UnsafeBufferPointer(start: bytes.start + name.lowerBound, count: name.count))
+            if kind != .other { facts.note(kind, name: name, value: value, in: bytes) }
+            if fields.isEmpty { fields.reserveCapacity(16) }
+            fields.append((bytes.string(name), bytes.string(value)))
+        }
+        return HTTPHeaders(fields)
+    }
+
+    /// `tchar` (RFC 9110 §5.6.2), as a bit set over the ASCII range.
+    private static func isTokenByte(_ byte: UInt8) -> Bool {
+        if byte < 64 { return (0x03FF_6CFA_0000_0000 as UInt64) >> byte & 1 == 1 }
+        if byte < 128 { return (0x57FF_FFFF_C7FF_FFFE as UInt64) >> (byte - 64) & 1 == 1 }
+        return false
+    }
+
+    /// Visible characters, space, tab and obs-text; never another control character.
+    private static func isFieldValueByte(_ byte: UInt8) -> Bool {
+        (byte >= 0x20 && byte != 0x7F) || byte == 0x09
+    }
+
+    // MARK: chunks and trailers
+
+    private mutating func nextChunkSize(_ buffer: inout ByteBuffer) throws -> Part? {
+        let from = scanned
+        let lineEnd = buffer.withUnsafeReadableBytes { raw -> Int? in
+            guard let start = raw.baseAddress else { return nil }
+            return ByteRegion(start.assumingMemoryBound(to: UInt8.self), count: raw.count).firstLF(from: from)
+        }
+        guard let lineEnd else {
+            if buffer.readableBytes > Self.maxChunkLineBytes { throw HTTPParserError.invalidChunkSize }
+            scanned = buffer.readableBytes
+            return nil
+        }
+        scanned = 0
+        guard lineEnd < Self.maxChunkLineBytes else { throw HTTPParserError.invalidChunkSize }
+        let size = try buffer.withUnsafeReadableBytes { raw throws -> Int in
+            let bytes = ByteRegion(raw.baseAddress!.assumingMemoryBound(to: UInt8.self), count: raw.count)
+            guard lineEnd >= 1, bytes[lineEnd - 1] == 0x0D else { throw HTTPParserError.lfExpected }
+            return try Self.chunkSize(bytes, 0..<(lineEnd - 1))
+        }
+        buffer.moveReaderIndex(forwardBy: lineEnd + 1)
+        if size == 0 {
+            state = .trailers
+            return try nextTrailers(&buffer)
+        }
+        state = .chunkData(remaining: size)
+        return try next(&buffer)
+    }
+
+    /// `chunk-size [ chunk-ext ]`: hex digits that fit in an `Int`, then optional extensions.
+    private static func chunkSize(_ bytes: ByteRegion, _ line: Range<Int>) throws -> Int {
+        var size = 0
+        var index = line.lowerBound
+        while index < line.upperBound, let digit = hexValue(bytes[index]) {
+            guard index - line.lowerBound < 15 else { throw HTTPParserError.invalidChunkSize }
+            size = size << 4 | digit
+            index += 1
+        }
+        guard index > line.lowerBound else { throw HTTPParserError.invalidChunkSize }
+        guard index < line.upperBound else { return size }
+        // Extensions, after optional whitespace; whitespace alone is refused.
+        while index < line.upperBound && (bytes[index] == 0x20 || bytes[index] == 0x09) { index += 1 }
+        guard index < line.upperBound, bytes[index] == 0x3B, bytes.all(in: (index + 1)..<line.upperBound, isFieldValueByte) else {
+            throw HTTPParserError.invalidChunkSize
+        }
+        return size
+    }
+
+    private static func hexValue(_ byte: UInt8) -> Int? {
+        switch byte {
+        case 0x30...0x39: return Int(byte - 0x30)
+        case 0x41...0x46: return Int(byte - 0x41 + 10)
+        case 0x61...0x66: return Int(byte - 0x61 + 10)
+        default: return nil
+        }
+    }
+
+    private mutating func nextTrailers(_ buffer: inout ByteBuffer) throws -> Part? {
+        guard let length = try sectionLength(buffer, mayBeEmpty: true) else { return nil }
+        let trailers = try buffer.withUnsafeReadableBytes { raw throws -> HTTPHeaders? in
+            guard length > 2 else { return nil }
+            let bytes = ByteRegion(raw.baseAddress!.assumingMemoryBound(to: UInt8.self), count: length)
+            var lines = LineReader(bytes)
+            var facts = FieldFacts()
+            return try Self.fields(bytes, &lines, facts: &facts)
+        }
+        buffer.moveReaderIndex(forwardBy: length)
+        return endMessage(trailers: trailers)
+    }
+
+    private mutating func endMessage(trailers: HTTPHeaders?) -> Part {
+        state = stopAfterMessage ? .stopped : .head
+        isUpgraded = stopAfterMessage
+        stopAfterMessage = false
+        return .end(trailers)
+    }
+}
+
+/// What the gateway needs from a response head besides its fields, read while parsing them.
+struct ResponseHeadFacts {
+    /// The upstream keeps the connection open after this response (RFC 9112 §9.3).
+    var keepAlive: Bool
+    var hasContentLength: Bool
+    var hasTransferEncoding: Bool
+}
+
+/// A region of parsed bytes, addressed by offsets. No bounds checks: every offset handed to it
+/// comes from a search within `count`.
+struct ByteRegion {
+    let start: UnsafePointer<UInt8>
+    let count: Int
+
+    init(_ start: UnsafePointer<UInt8>, count: Int) {
+        self.start = start
+        self.count = count
+    }
+
+    subscript(_ index: Int) -> UInt8 { start[index] }
+
+    /// The offset of the next LF at or after `index`.
+    func firstLF(from index: Int) -> Int? {
+        guard index < count, let hit = memchr(start + index, 0x0A, count - index) else { return nil }
+        return start.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+    }
+
+    func first(of byte: UInt8, in range: Range<Int>) -> Int? {
+        guard !range.isEmpty, let hit = memchr(start + range.lowerBound, Int32(byte), range.count) else { return nil }
+        return start.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+    }
+
+    func all(in range: Range<Int>, _ predicate: (UInt8) -> Bool) -> Bool {
+        var index = range.lowerBound
+        while index < range.upperBound {
+            guard predicate(start[index]) else { return false }
+            index += 1
+        }
+        return true
+    }
+
+    /// Without leading and trailing spaces and tabs (HTTP's optional whitespace).
+    func trimmingWhitespace(_ range: Range<Int>) -> Range<Int> {
+        var lower = range.lowerBound
+        var upper = range.upperBound
+        while lower < upper && (start[lower] == 0x20 || start[lower] == 0x09) { lower += 1 }
+        while upper > lower && (start[upper - 1] == 0x20 || start[upper - 1] == 0x09) { upper -= 1 }
+        return lower..<upper
+    }
+
+    /// Calls `body` with each element of a comma-separated list, trimmed (empty ones included).
+    func forEachListElement(in range: Range<Int>, _ body: (Range<Int>) -> Void) {
+        var elementStart = range.lowerBound
+        while let comma = first(of: 0x2C, in: elementStart..<range.upperBound) {
+            body(trimmingWhitespace(elementStart..<comma))
+            elementStart = comma + 1
+        }
+        body(trimmingWhitespace(elementStart..<range.upperBound))
+    }
+
+    /// A non-negative decimal number of at most 18 digits.
+    func decimal(_ range: Range<Int>) -> Int? {
+        guard !range.isEmpty, range.count <= 18 else { return nil }
+        var value = 0
+        for index in range {
+            let digit = start[index] &- 0x30
+            guard digit < 10 else { return nil }
+            value = value * 10 + Int(digit)
+        }
+        return value
+    }
+
+    func equalsIgnoringCase(_ range: Range<Int>, _ lowercase: StaticString) -> Bool {
+        HopByHopHeaders.equalsIgnoringCase(UnsafeBufferPointer(start: start + range.lowerBound, count: range.count), lowercase)
+    }
+
+    func string(_ range: Range<Int>) -> String {
+        String(decoding: UnsafeBufferPointer(start: start + range.lowerBound, count: range.count), as: UTF8.self)
+    }
+}
+
+/// The lines of a complete head, as ranges without their CRLF; a bare LF or CR is an error.
+private struct LineReader {
+    private let bytes: ByteRegion
+    private var position = 0
+
+    init(_ bytes: ByteRegion) {
+        self.bytes = bytes
+    }
+
+    mutating func next() throws -> Range<Int>? {
+        guard position < bytes.count, let lf = bytes.firstLF(from: position) else { return nil }
+        guard lf > position, bytes[lf - 1] == 0x0D, bytes.first(of: 0x0D, in: position..<(lf - 1)) == nil else {
+            throw HTTPParserError.lfExpected
+        }
+        let line = position..<(lf - 1)
+        position = lf + 1
+        return line
+    }
+}
