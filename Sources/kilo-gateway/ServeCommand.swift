@@ -29,7 +29,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "kilo-gateway")
         logger.logLevel = logLevel
-        let server = GatewayServer(config: gatewayConfig, logger: logger)
+        let server = GatewayServer(config: gatewayConfig, logger: logger, afterStart: { StartupPages.release() })
         let group = ServiceGroup(
             configuration: .init(
                 services: [

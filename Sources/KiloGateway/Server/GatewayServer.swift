@@ -16,6 +16,7 @@ public final class GatewayServer: Sendable {
     private let logger: Logger
     private let group: any EventLoopGroup
     private let ownsGroup: Bool
+    private let afterStart: @Sendable () -> Void
     private let loops: LoopContexts
     /// Every service's shared endpoint state (health, ejection, admission counters).
     public let upstreamStates: UpstreamStates
@@ -37,12 +38,15 @@ public final class GatewayServer: Sendable {
     ///   - eventLoopGroup: a group to run on; by default one is created with `config.workers` threads
     ///     (one per core when unset) and shut down with the server.
     ///   - accessLog: where access-log lines go; `nil` turns them off regardless of `config.accessLog`.
+    ///   - afterStart: called by `run()` once the listeners are bound.
     public init(
         config: GatewayConfig,
         logger: Logger,
         accessLog: AccessLog? = AccessLog.standardOutput,
-        eventLoopGroup: (any EventLoopGroup)? = nil
+        eventLoopGroup: (any EventLoopGroup)? = nil,
+        afterStart: @escaping @Sendable () -> Void = {}
     ) {
+        self.afterStart = afterStart
         self.state = NIOLockedValueBox(State(config: config))
         self.logger = logger
         if let eventLoopGroup {
@@ -200,6 +204,7 @@ extension GatewayServer: Service {
     /// Serves until graceful shutdown is requested (SIGTERM/SIGINT through the service group), then drains.
     public func run() async throws {
         try await start()
+        afterStart()
         try? await gracefulShutdown()
         await shutdown()
     }
