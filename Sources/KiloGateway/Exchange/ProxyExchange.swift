@@ -643,9 +643,9 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
     /// silence between body chunks.
     private func nextAttemptDeadline() -> NIODeadline {
         if requestFullySent && !responseHeadReceived {
-            return requestSentAt + TimeAmount(settings.timeouts.response)
+            return requestSentAt + runtime.responseTimeout
         }
-        return lastActivity + TimeAmount(settings.timeouts.idle)
+        return lastActivity + runtime.idleTimeout
     }
 
     /// The connection's timer fired for this attempt: act on whichever deadline has passed, or

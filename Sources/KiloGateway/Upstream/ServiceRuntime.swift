@@ -12,6 +12,9 @@ final class ServiceRuntime {
     let authorities: [String]
     /// `slowThreshold` in nanoseconds, compared with every request's duration.
     let slowThresholdNanoseconds: Int64
+    /// `timeouts.response` and `timeouts.idle`, converted once (every request computes its deadlines).
+    let responseTimeout: TimeAmount
+    let idleTimeout: TimeAmount
     /// Requests in flight from this loop, per endpoint (for leastRequest).
     var active: [Int]
     var cursor = 0
@@ -23,6 +26,8 @@ final class ServiceRuntime {
         self.outliers = OutlierPolicy(settings: config.settings.outlierDetection)
         self.authorities = config.endpoints.map(\.authority)
         self.slowThresholdNanoseconds = TimeAmount(config.settings.slowThreshold).nanoseconds
+        self.responseTimeout = TimeAmount(config.settings.timeouts.response)
+        self.idleTimeout = TimeAmount(config.settings.timeouts.idle)
         self.active = Array(repeating: 0, count: config.endpoints.count)
     }
 

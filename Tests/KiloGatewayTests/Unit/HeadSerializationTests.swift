@@ -109,4 +109,36 @@ import Testing
         let text = try wire([head(.ok, [("X", "1")]), .end(nil), head(.ok, [("Content-Length", "5")]), Self.body, .end(nil)], answeringHEAD: true)
         #expect(text == "HTTP/1.1 200 OK\r\nX: 1\r\ntransfer-encoding: chunked\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
     }
+
+    /// The writes a client channel sees when parts are written and flushed only at the end.
+    private func writes(_ parts: [HTTPServerResponsePart]) throws -> [String] {
+        let channel = EmbeddedChannel(handler: ClientResponseEncoder())
+        defer { _ = try? channel.finish() }
+        for part in parts { channel.write(part, promise: nil) }
+        channel.flush()
+        var result: [String] = []
+        while let part = try channel.readOutbound(as: IOData.self) {
+            if case .byteBuffer(let buffer) = part { result.append(String(buffer: buffer)) }
+        }
+        return result
+    }
+
+    /// A sized response's head waits for its first body part: a small body leaves in the same write.
+    @Test func smallSizedBodyLeavesWithItsHead() throws {
+        #expect(try writes([head(.ok, [("Content-Length", "5")]), Self.body, .end(nil)]) == ["HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"])
+        let large = String(repeating: "x", count: 4096)
+        let parts = try writes([head(.ok, [("Content-Length", "4096")]), .body(.byteBuffer(ByteBuffer(string: large))), .end(nil)])
+        #expect(parts == ["HTTP/1.1 200 OK\r\nContent-Length: 4096\r\n\r\n", large])
+        // A flush, the end or the encoder leaving the pipeline sends a held head on its own.
+        let channel = EmbeddedChannel(handler: ClientResponseEncoder())
+        defer { _ = try? channel.finish() }
+        channel.write(head(.ok, [("Content-Length", "0")]), promise: nil)
+        #expect(try channel.readOutbound(as: IOData.self) == nil)
+        channel.flush()
+        guard case .byteBuffer(let flushed) = try channel.readOutbound(as: IOData.self) else {
+            Issue.record("the held head was not written on flush")
+            return
+        }
+        #expect(String(buffer: flushed) == "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+    }
 }
