@@ -427,7 +427,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
             responseBytesReceived = true
             lastActivity = .now()
             if head.status.code >= 100 && head.status.code < 200 && head.status.code != 101 {
-                relayInformational(head)
+                relayInformational(head.head)
                 return
             }
             responseHeadReceived = true
@@ -438,10 +438,9 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
             } else {
                 recordOutcome(.success)
             }
-            let framing = (hasLength: facts.hasContentLength, hasTransferEncoding: facts.hasTransferEncoding)
-            let codings = framing.hasTransferEncoding ? head.headers[canonicalForm: "transfer-encoding"] : []
-            if !codings.isEmpty && !(codings.count == 1 && codings[0].lowercased() == "chunked") {
+            if facts.hasTransferEncoding && !facts.transferEncodingIsChunked {
                 // After de-chunking, another coding could not be passed on intact.
+                let codings = head.headers[canonicalForm: "transfer-encoding"]
                 attemptFailed(.protocolError, detail: "upstream used an unsupported transfer coding: \(codings.joined(separator: ", "))")
                 return
             }
@@ -451,7 +450,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
                     return
                 }
                 switchingProtocols = true
-                startClientResponse(head, framing: framing)
+                startClientResponse(head, facts: facts)
                 return
             }
             if let redirect = redirectToFollow(head) {
@@ -459,7 +458,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
                 followingRedirect = redirect
                 return
             }
-            startClientResponse(head, framing: framing)
+            startClientResponse(head, facts: facts)
         case .body(let buffer):
             lastActivity = .now()
             guard followingRedirect == nil, let client else { return }
@@ -512,24 +511,30 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         client.writeResponse(.head(HTTPResponseHead(version: clientHead.version, status: head.status, headers: headers)))
     }
 
-    private func startClientResponse(_ upstream: HTTPResponseHead, framing: (hasLength: Bool, hasTransferEncoding: Bool)) {
+    private func startClientResponse(_ upstream: UpstreamResponseHead, facts: ResponseHeadFacts) {
         guard let client else { return }
         status = Int(upstream.status.code)
         clientKeepAlive = client.canKeepAlive && requestEnded && !loop.draining
-        let hasLength = framing.hasLength
-        let isChunked = framing.hasTransferEncoding
+        let hasLength = facts.hasContentLength
+        let isChunked = facts.hasTransferEncoding
         let mayHaveBody = HeaderRewriter.responseMayHaveBody(method: clientHead.method, status: upstream.status)
         if mayHaveBody && (isChunked || !hasLength) && clientHead.version == .http1_0 {
             clientKeepAlive = false  // an HTTP/1.0 client learns the end of an unsized body from the close
         }
+        clientResponseStarted = true
+        if client.takesPassedThroughHeads && UpstreamResponseHead.passesThrough(upstream.status, facts) {
+            // The common case: the head is written from the upstream's bytes.
+            let sized = hasLength && !isChunked
+            client.writeResponseHead(passingThrough: upstream, hasLength: sized, requestID: requestID, keepAlive: clientKeepAlive)
+            return
+        }
         let head = HeaderRewriter.clientResponseHead(
-            from: upstream,
+            from: upstream.head,
             clientVersion: clientHead.version,
             requestID: requestID,
             location: LocationRewriter(upstream: endpointURL, publicPrefix: route.publicPrefix),
             keepAlive: clientKeepAlive
         )
-        clientResponseStarted = true
         client.writeResponse(.head(head))
     }
 
@@ -583,7 +588,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
 
     // MARK: redirects
 
-    private func redirectToFollow(_ head: HTTPResponseHead) -> RedirectTarget? {
+    private func redirectToFollow(_ head: UpstreamResponseHead) -> RedirectTarget? {
         guard settings.followRedirects, RedirectTarget.isRedirect(head.status),
             let location = head.headers.first(name: "location"),
             let target = RedirectTarget(location: location, relativeTo: endpoint)

@@ -135,7 +135,7 @@ extension ByteBuffer {
 }
 
 /// A write cursor over memory already sized for a whole head.
-private struct HeadBytes {
+struct HeadBytes {
     let base: UnsafeMutableRawPointer
     var count = 0
 
@@ -179,6 +179,12 @@ private struct HeadBytes {
         base.storeBytes(of: UInt8(48 + code / 10 % 10), toByteOffset: count + 1, as: UInt8.self)
         base.storeBytes(of: UInt8(48 + code % 10), toByteOffset: count + 2, as: UInt8.self)
         count += 3
+    }
+
+    /// Bytes `start..<end` of `source`.
+    mutating func put(_ source: UnsafeRawBufferPointer, _ start: Int, _ end: Int) {
+        (base + count).copyMemory(from: source.baseAddress! + start, byteCount: end - start)
+        count += end - start
     }
 
     mutating func put(_ literal: StaticString) {

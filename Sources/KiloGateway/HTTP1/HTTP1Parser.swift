@@ -26,7 +26,7 @@ struct HTTP1Parser {
         /// A request head, with its body framing as the gateway reads it or why it cannot be read
         /// (then nothing after the head is parsed: the connection is refused and closed).
         case requestHead(HTTPRequestHead, RequestHeadFacts)
-        case responseHead(HTTPResponseHead, ResponseHeadFacts)
+        case responseHead(UpstreamResponseHead, ResponseHeadFacts)
         case body(ByteBuffer)
         case end(HTTPHeaders?)
     }
@@ -141,7 +141,7 @@ struct HTTP1Parser {
         guard let length = try sectionLength(buffer, mayBeEmpty: false) else { return nil }
         let part = try buffer.withUnsafeReadableBytes { bytes throws -> Part in
             let head = ByteRegion(bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), count: length)
-            return mode == .request ? try parseRequestHead(head) : try parseResponseHead(head)
+            return mode == .request ? try parseRequestHead(head) : try parseResponseHead(head, in: buffer)
         }
         buffer.moveReaderIndex(forwardBy: length)
         return part
@@ -189,7 +189,7 @@ struct HTTP1Parser {
         let version = try Self.version(bytes, (targetEnd + 1)..<line.upperBound)
 
         var facts = FieldFacts()
-        let headers = try Self.fields(bytes, &lines, facts: &facts)
+        let headers = try Self.headers(bytes, &lines, facts: &facts)
         let method = Self.method(bytes, methodRange)
         let head = HTTPRequestHead(version: version, method: method, uri: bytes.string(targetRange), headers: headers)
 
@@ -209,7 +209,7 @@ struct HTTP1Parser {
         return .requestHead(head, RequestHeadFacts(framing: framing, keepAlive: facts.keepAlive(version) && !stopAfterMessage))
     }
 
-    private mutating func parseResponseHead(_ bytes: ByteRegion) throws -> Part {
+    private mutating func parseResponseHead(_ bytes: ByteRegion, in buffer: ByteBuffer) throws -> Part {
         var lines = LineReader(bytes)
         let line = try lines.next()!
         let at = line.lowerBound
@@ -230,10 +230,18 @@ struct HTTP1Parser {
         }
 
         var facts = FieldFacts()
-        let headers = try Self.fields(bytes, &lines, facts: &facts)
-        let head = HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: code), headers: headers)
+        var fields: [UpstreamResponseHead.Field] = []
+        try Self.fields(bytes, &lines, facts: &facts) { name, value, kind in
+            if fields.isEmpty { fields.reserveCapacity(16) }
+            fields.append(UpstreamResponseHead.Field(name: name, value: value, kind: kind))
+        }
+        let head = UpstreamResponseHead(
+            version: version, status: HTTPResponseStatus(statusCode: code),
+            bytes: buffer.getSlice(at: buffer.readerIndex, length: bytes.count)!, fields: fields)
         let responseFacts = ResponseHeadFacts(
-            keepAlive: facts.keepAlive(version), hasContentLength: facts.contentLength, hasTransferEncoding: facts.transferEncoding)
+            keepAlive: facts.keepAlive(version), hasContentLength: facts.contentLength, hasTransferEncoding: facts.transferEncoding,
+            transferEncodingIsChunked: facts.transferCodings == 1 && facts.chunkedLast, hasLocation: facts.location,
+            connectionNamesOthers: facts.connectionNamesOthers)
 
         if code < 200 && code != 101 {
             return .responseHead(head, responseFacts)  // informational: a final head follows
@@ -291,10 +299,15 @@ struct HTTP1Parser {
         var transferEncoding = false
         /// The last transfer coding named is `chunked`.
         var chunkedLast = false
+        /// Transfer codings named, empty list elements aside.
+        var transferCodings = 0
         var connectionClose = false
         var connectionKeepAlive = false
         var connectionUpgrade = false
+        /// `Connection` lists a header name (to be removed along with it).
+        var connectionNamesOthers = false
         var upgrade = false
+        var location = false
         /// The `Content-Length` (every value and list element the same digits), when valid.
         var length: Int?
         var lengthInvalid = false
@@ -315,7 +328,10 @@ struct HTTP1Parser {
                 }
             case .transferEncoding:
                 transferEncoding = true
-                bytes.forEachListElement(in: value) { chunkedLast = bytes.equalsIgnoringCase($0, "chunked") }
+                bytes.forEachListElement(in: value) { coding in
+                    chunkedLast = bytes.equalsIgnoringCase(coding, "chunked")
+                    if !coding.isEmpty { transferCodings += 1 }
+                }
             case .connection:
                 bytes.forEachListElement(in: value) { token in
                     if bytes.equalsIgnoringCase(token, "close") {
@@ -324,18 +340,36 @@ struct HTTP1Parser {
                         connectionKeepAlive = true
                     } else if bytes.equalsIgnoringCase(token, "upgrade") {
                         connectionUpgrade = true
+                    } else if !token.isEmpty {
+                        connectionNamesOthers = true
                     }
                 }
             case .otherHopByHop where bytes.equalsIgnoringCase(name, "upgrade"):
                 upgrade = true
+            case .location:
+                location = true
             default:
                 break
             }
         }
     }
 
-    private static func fields(_ bytes: ByteRegion, _ lines: inout LineReader, facts: inout FieldFacts) throws -> HTTPHeaders {
+    /// The fields as NIO's type (a String for each name and value).
+    private static func headers(_ bytes: ByteRegion, _ lines: inout LineReader, facts: inout FieldFacts) throws -> HTTPHeaders {
         var fields: [(String, String)] = []
+        try Self.fields(bytes, &lines, facts: &facts) { name, value, _ in
+            if fields.isEmpty { fields.reserveCapacity(16) }
+            fields.append((bytes.string(name), bytes.string(value)))
+        }
+        return HTTPHeaders(fields)
+    }
+
+    /// Reads field lines up to the empty one, checking each and noting what `facts` gathers;
+    /// `field` gets each name and (trimmed) value range and the name's kind.
+    private static func fields(
+        _ bytes: ByteRegion, _ lines: inout LineReader, facts: inout FieldFacts,
+        _ field: (Range<Int>, Range<Int>, HeaderName) -> Void
+    ) throws {
         while let line = try lines.next(), !line.isEmpty {
             // A token, then the colon: also refuses a folded line (leading whitespace) and
             // whitespace before the colon.
@@ -347,10 +381,8 @@ struct HTTP1Parser {
             guard bytes.all(in: value, isFieldValueByte) else { throw HTTPParserError.invalidHeaderToken }
             let kind = HeaderName.classify(UnsafeBufferPointer(start: bytes.start + name.lowerBound, count: name.count))
             if kind != .other { facts.note(kind, name: name, value: value, in: bytes) }
-            if fields.isEmpty { fields.reserveCapacity(16) }
-            fields.append((bytes.string(name), bytes.string(value)))
+            field(name, value, kind)
         }
-        return HTTPHeaders(fields)
     }
 
     /// `tchar` (RFC 9110 §5.6.2), as a bit set over the ASCII range.
@@ -429,7 +461,7 @@ struct HTTP1Parser {
             let bytes = ByteRegion(raw.baseAddress!.assumingMemoryBound(to: UInt8.self), count: length)
             var lines = LineReader(bytes)
             var facts = FieldFacts()
-            return try Self.fields(bytes, &lines, facts: &facts)
+            return try Self.headers(bytes, &lines, facts: &facts)
         }
         buffer.moveReaderIndex(forwardBy: length)
         return endMessage(trailers: trailers)
@@ -449,6 +481,11 @@ struct ResponseHeadFacts {
     var keepAlive: Bool
     var hasContentLength: Bool
     var hasTransferEncoding: Bool
+    /// `Transfer-Encoding` names `chunked` and nothing else (any other coding could not be passed on).
+    var transferEncodingIsChunked = false
+    var hasLocation = false
+    /// A `Connection` field lists other fields (hop-by-hop by that mention).
+    var connectionNamesOthers = false
 }
 
 /// A region of parsed bytes, addressed by offsets. No bounds checks: every offset handed to it

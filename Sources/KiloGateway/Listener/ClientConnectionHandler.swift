@@ -352,6 +352,20 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
     }
 
+    /// Whether a response head can be written from an upstream's bytes: only to an HTTP/1
+    /// client (an HTTP/2 stream takes NIO's head).
+    var takesPassedThroughHeads: Bool { responseEncoder != nil }
+
+    /// Writes a final head from an upstream's bytes (see ``UpstreamResponseHead/passesThrough(_:_:)``).
+    func writeResponseHead(passingThrough upstream: UpstreamResponseHead, hasLength: Bool, requestID: String, keepAlive: Bool) {
+        guard context != nil, !isClosing, let responseEncoder else { return }
+        responseHeadWritten = true
+        responseEncoder.answeringHEAD = currentHead?.method == .HEAD
+        responseEncoder.writeHead(
+            passingThrough: upstream, hasLength: hasLength, version: currentHead?.version ?? .http1_1, requestID: requestID,
+            keepAlive: keepAlive)
+    }
+
     func flush() {
         context?.flush()
     }

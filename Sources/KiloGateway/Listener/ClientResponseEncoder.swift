@@ -42,41 +42,73 @@ final class ClientResponseEncoder: DirectHTTPEncoder, RemovableChannelHandler {
         context.write(wrapOutboundOut(.byteBuffer(head)), promise: nil)
     }
 
+    /// What a head's framing fields become, and how its body is written.
+    private struct HeadFraming {
+        /// The response cannot have a body: no `Content-Length`, no `Transfer-Encoding`.
+        var dropFraming = false
+        var dropTransferEncoding = false
+        var addChunked = false
+        /// A sized body follows: the head waits for its first part.
+        var holdForBody = false
+    }
+
+    private func beginHead(status: HTTPResponseStatus, version: HTTPVersion, hasLength: Bool, context: ChannelHandlerContext) -> HeadFraming {
+        writeHeldHead(context: context)
+        let code = status.code
+        if code >= 200 || code == 101 {
+            suppressBody = answeringHEAD
+            answeringHEAD = false
+        }
+        var framing = HeadFraming()
+        isChunked = false
+        if !status.mayHaveResponseBody {
+            framing.dropFraming = true
+        } else if hasLength {
+            framing.dropTransferEncoding = true
+            framing.holdForBody = !suppressBody
+        } else if version.major == 1 && version.minor >= 1 {
+            framing.dropTransferEncoding = true
+            framing.addChunked = true
+            isChunked = !suppressBody
+        }
+        return framing
+    }
+
+    private func finishHead(_ buffer: ByteBuffer, hold: Bool, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+        if hold {
+            heldHead = buffer
+        } else {
+            context.write(wrapOutboundOut(.byteBuffer(buffer)), promise: promise)
+        }
+    }
+
+    /// Writes a final head passed through from an upstream's bytes (see
+    /// ``UpstreamResponseHead/passesThrough(_:_:)``), with the same framing rules as any head.
+    func writeHead(passingThrough upstream: UpstreamResponseHead, hasLength: Bool, version: HTTPVersion, requestID: String, keepAlive: Bool) {
+        guard let context = encoderContext else { return }
+        let framing = beginHead(status: upstream.status, version: version, hasLength: hasLength, context: context)
+        var buffer = context.channel.allocator.buffer(capacity: framing.holdForBody ? Self.heldHeadCapacity : 0)
+        buffer.writeResponseHead(
+            passingThrough: upstream, version: version, requestID: requestID, keepAlive: keepAlive,
+            dropLength: framing.dropFraming, addingChunked: framing.addChunked)
+        finishHead(buffer, hold: framing.holdForBody, context: context, promise: nil)
+    }
+
     func encode(_ part: HTTPServerResponsePart, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
         switch part {
         case .head(var head):
-            let code = head.status.code
-            if code >= 200 || code == 101 {
-                suppressBody = answeringHEAD
-                answeringHEAD = false
-            }
             let (hasLength, hasTransferEncoding) = WireFormat.framingFields(of: head.headers)
-            var addChunked = false
-            if !head.status.mayHaveResponseBody {
-                if hasLength || hasTransferEncoding {
-                    head.headers.remove(name: "content-length")
-                    head.headers.remove(name: "transfer-encoding")
-                }
-                isChunked = false
-            } else if hasLength {
-                if hasTransferEncoding { head.headers.remove(name: "transfer-encoding") }
-                isChunked = false
-            } else if head.version.major == 1 && head.version.minor >= 1 {
-                if hasTransferEncoding { head.headers.remove(name: "transfer-encoding") }
-                addChunked = true
-                isChunked = !suppressBody
-            } else {
-                isChunked = false
+            let framing = beginHead(status: head.status, version: head.version, hasLength: hasLength, context: context)
+            if framing.dropFraming && (hasLength || hasTransferEncoding) {
+                head.headers.remove(name: "content-length")
+                head.headers.remove(name: "transfer-encoding")
+            } else if framing.dropTransferEncoding && hasTransferEncoding {
+                head.headers.remove(name: "transfer-encoding")
             }
-            writeHeldHead(context: context)
-            let hold = hasLength && !suppressBody && promise == nil && head.status.mayHaveResponseBody
+            let hold = framing.holdForBody && promise == nil
             var buffer = context.channel.allocator.buffer(capacity: hold ? Self.heldHeadCapacity : 0)
-            buffer.writeResponseHead(head, addingChunked: addChunked)
-            if hold {
-                heldHead = buffer
-            } else {
-                context.write(wrapOutboundOut(.byteBuffer(buffer)), promise: promise)
-            }
+            buffer.writeResponseHead(head, addingChunked: framing.addChunked)
+            finishHead(buffer, hold: hold, context: context, promise: promise)
         case .body(let body):
             if suppressBody {
                 promise?.fail(NIOHTTPResponseEncoderError.responseBodyNotAllowed)

@@ -98,7 +98,7 @@ private struct Summary {
         case .requestHead(let head, let facts):
             requestHead(head, facts: facts)
         case .responseHead(let head, let facts):
-            responseHead(head, facts: facts)
+            responseHead(head.head, facts: facts)
         case .body(let bytes):
             self.body(bytes)
         case .end(let trailers):
@@ -833,7 +833,7 @@ private func responses(
             return
         }
         #expect(facts.keepAlive == keepAlive)
-        #expect(head.isKeepAlive == keepAlive)
+        #expect(head.head.isKeepAlive == keepAlive)
     }
 
     @Test(arguments: [
