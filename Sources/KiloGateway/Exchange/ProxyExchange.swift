@@ -214,7 +214,12 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
             }
             useEndpoint(index)
         }
-        let pool = loop.pool(for: endpoint, settings: settings)
+        let pool: UpstreamPool
+        if redirectsFollowed == 0, let index = endpointIndex {
+            pool = runtime.pool(index, endpoint: endpoint, in: loop)
+        } else {
+            pool = loop.pool(for: endpoint, settings: settings)  // a followed redirect may lead off the service's endpoints
+        }
         self.pool = pool
         pool.lease(for: self, fresh: fresh)
         if phase == .leasing && !countedPending {

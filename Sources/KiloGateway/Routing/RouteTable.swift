@@ -1,5 +1,13 @@
 import GatewayConfiguration
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#else
+import Darwin
+#endif
+
 /// An immutable routing snapshot built from one configuration.
 ///
 /// Matching is pure: `/api/{service}/{path}`, `/api/{service}`, and the same without `/api`
@@ -11,6 +19,12 @@ struct RouteTable: Sendable {
     private let indexByName: [String: Int]
     /// The service `/socket.io/…` goes to, when `socketIO.service` is configured.
     private let socketIOIndex: Int?
+    /// Every service and alias name with its bytes, for the lookup on each request (a linear
+    /// scan over a few names costs less than hashing one String).
+    private let names: [(bytes: [UInt8], name: String, position: Int)]
+    /// Each service's name and the base path of its URL, by position (copying a `ServiceConfig`
+    /// on each request to read two fields costs a retain for every field it holds).
+    private let targets: [(name: String, basePath: String)]
 
     init(config: GatewayConfig) {
         let ordered = config.services.values.sorted { $0.name < $1.name }
@@ -24,11 +38,88 @@ struct RouteTable: Sendable {
         }
         self.indexByName = index
         self.socketIOIndex = config.socketIO.flatMap { index[$0.service] }
+        self.names = index.map { (bytes: Array($0.key.utf8), name: $0.key, position: $0.value) }.sorted { $0.name < $1.name }
+        self.targets = ordered.map { (name: $0.name, basePath: $0.url.basePath) }
     }
 
     /// Resolves a raw request target. Works on the target's bytes: a Unicode-aware comparison
     /// of each segment would cost more than the rest of the routing together.
     func route(uri: String) -> Route {
+        if let decided = uri.utf8.withContiguousStorageIfAvailable({ bytes in route(bytes) }), let route = decided {
+            return route
+        }
+        return routeInGeneral(uri: uri)
+    }
+
+    /// The common case on the target's bytes: an origin-form target without dot segments, to a
+    /// service, alias or built-in endpoint. `nil` for anything else (dot segments to resolve,
+    /// Socket.IO), which `routeInGeneral` decides.
+    private func route(_ bytes: UnsafeBufferPointer<UInt8>) -> Route? {
+        let count = bytes.count
+        guard count > 0, bytes[0] == UInt8(ascii: "/") else { return nil }
+        var pathEnd = 0
+        while pathEnd < count && bytes[pathEnd] != UInt8(ascii: "?") { pathEnd += 1 }
+        var index = 0
+        while index + 1 < pathEnd {
+            if bytes[index] == UInt8(ascii: "/") && (bytes[index + 1] == UInt8(ascii: ".") || bytes[index + 1] == UInt8(ascii: "%")) {
+                return nil  // possibly a dot segment
+            }
+            index += 1
+        }
+        var start = 1
+        var viaAPI = false
+        if Self.equals(bytes, start..<min(start + 3, pathEnd), "api") && (start + 3 == pathEnd || bytes[start + 3] == UInt8(ascii: "/")) {
+            viaAPI = true
+            start = min(start + 4, pathEnd)
+        }
+        var end = start
+        while end < pathEnd && bytes[end] != UInt8(ascii: "/") { end += 1 }
+        guard end > start else { return .notFound }
+        let name = start..<end
+        if end == pathEnd || end + 1 == pathEnd, let builtin = Self.builtin(bytes, name) {
+            return .builtin(builtin)
+        }
+        if Self.equals(bytes, name, "admin")
+            && (Self.equals(bytes, end..<pathEnd, "/status") || Self.equals(bytes, end..<pathEnd, "/status/"))
+        {
+            return .builtin(.adminStatus)
+        }
+        if Self.equals(bytes, name, "socket.io") { return nil }
+        guard let entry = names.first(where: { $0.bytes.count == name.count && Self.equals(bytes, name, $0.bytes) }) else {
+            return .unknownService(String(decoding: UnsafeBufferPointer(rebasing: bytes[name]), as: UTF8.self))
+        }
+        // The rest of the target as it is, or `/` and the query when nothing follows the name.
+        let pathAndQuery =
+            end == pathEnd
+            ? "/" + String(decoding: UnsafeBufferPointer(rebasing: bytes[pathEnd..<count]), as: UTF8.self)
+            : String(decoding: UnsafeBufferPointer(rebasing: bytes[end..<count]), as: UTF8.self)
+        let target = targets[entry.position]
+        return .service(
+            ServiceRoute(
+                service: target.name, serviceIndex: entry.position, basePath: target.basePath, pathAndQuery: pathAndQuery,
+                viaAPI: viaAPI, publicName: entry.name))
+    }
+
+    private static func equals(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ literal: StaticString) -> Bool {
+        range.count == literal.utf8CodeUnitCount && memcmp(bytes.baseAddress! + range.lowerBound, literal.utf8Start, range.count) == 0
+    }
+
+    private static func equals(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ other: [UInt8]) -> Bool {
+        other.withUnsafeBufferPointer { memcmp(bytes.baseAddress! + range.lowerBound, $0.baseAddress!, range.count) == 0 }
+    }
+
+    private static func builtin(_ bytes: UnsafeBufferPointer<UInt8>, _ name: Range<Int>) -> BuiltinEndpoint? {
+        switch name.count {
+        case 6 where equals(bytes, name, "health"), 6 where equals(bytes, name, "status"): return .health
+        case 7 where equals(bytes, name, "healthz"): return .liveness
+        case 6 where equals(bytes, name, "readyz"): return .readiness
+        case 7 where equals(bytes, name, "metrics"): return .metrics
+        default: return nil
+        }
+    }
+
+    /// Any target: dot segments resolved first (see ``RequestTarget``).
+    private func routeInGeneral(uri: String) -> Route {
         guard let target = RequestTarget(uri: uri) else { return .notFound }
         let path = target.path
         let bytes = path.utf8

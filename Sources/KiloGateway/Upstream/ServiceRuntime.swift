@@ -18,6 +18,9 @@ final class ServiceRuntime {
     /// Requests in flight from this loop, per endpoint (for leastRequest).
     var active: [Int]
     var cursor = 0
+    /// This loop's pool for each endpoint, once looked up (the loop's table is keyed by endpoint,
+    /// and hashing one costs more than the rest of a lease).
+    private var pools: [UpstreamPool?]
 
     init(index: Int, config: ServiceConfig, shared: ServiceState) {
         self.index = index
@@ -29,6 +32,15 @@ final class ServiceRuntime {
         self.responseTimeout = TimeAmount(config.settings.timeouts.response)
         self.idleTimeout = TimeAmount(config.settings.timeouts.idle)
         self.active = Array(repeating: 0, count: config.endpoints.count)
+        self.pools = Array(repeating: nil, count: config.endpoints.count)
+    }
+
+    /// The loop's pool for endpoint `index`; looked up again once it was shut down (by a reload).
+    func pool(_ index: Int, endpoint: UpstreamEndpoint, in loop: LoopContext) -> UpstreamPool {
+        if let pool = pools[index], !pool.isShutDown { return pool }
+        let pool = loop.pool(for: endpoint, settings: settings)
+        pools[index] = pool
+        return pool
     }
 
     var settings: ServiceSettings { config.settings }

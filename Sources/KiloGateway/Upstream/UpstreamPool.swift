@@ -37,7 +37,7 @@ final class UpstreamPool {
     private var connections: [Int: UpstreamConnection] = [:]
     private var waiters: [Int: Waiter] = [:]
     private var nextID = 0
-    private var isShutDown = false
+    private(set) var isShutDown = false
     private var sweepTimer: Scheduled<Void>?
 
     private struct Waiter {
