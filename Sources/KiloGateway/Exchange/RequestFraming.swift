@@ -70,6 +70,13 @@ struct RequestHeadFacts {
     /// The client asked for a persistent connection (RFC 9112 §9.3), and after this request the
     /// bytes that follow are still HTTP (not an upgrade or CONNECT).
     var keepAlive: Bool
+    /// `RequestHygiene` may find something: not exactly one `Host`, or a name with an underscore
+    /// (the parser already refused control characters). `true` when not known.
+    var needsHygiene = true
+    /// Fields the exchange looks for; `true` when not known.
+    var mayHaveRequestID = true
+    var mayHaveExpect = true
+    var mayHaveUpgrade = true
 
     static func of(_ head: HTTPRequestHead) -> RequestHeadFacts {
         RequestHeadFacts(framing: RequestFraming.of(head), keepAlive: head.isKeepAlive && !UpgradeRequest.endsHTTPParsing(head))

@@ -189,7 +189,14 @@ struct HTTP1Parser {
         let version = try Self.version(bytes, (targetEnd + 1)..<line.upperBound)
 
         var facts = FieldFacts()
-        let headers = try Self.headers(bytes, &lines, facts: &facts)
+        var underscore = false
+        var fields: [(String, String)] = []
+        try Self.fields(bytes, &lines, facts: &facts) { name, value, _ in
+            if fields.isEmpty { fields.reserveCapacity(16) }
+            if !underscore { underscore = bytes.first(of: UInt8(ascii: "_"), in: name) != nil }
+            fields.append((bytes.string(name), bytes.string(value)))
+        }
+        let headers = HTTPHeaders(fields)
         let method = Self.method(bytes, methodRange)
         let head = HTTPRequestHead(version: version, method: method, uri: bytes.string(targetRange), headers: headers)
 
@@ -206,7 +213,12 @@ struct HTTP1Parser {
         case .success(.chunked):
             state = .chunkSize
         }
-        return .requestHead(head, RequestHeadFacts(framing: framing, keepAlive: facts.keepAlive(version) && !stopAfterMessage))
+        var requestFacts = RequestHeadFacts(framing: framing, keepAlive: facts.keepAlive(version) && !stopAfterMessage)
+        requestFacts.needsHygiene = facts.hosts != 1 || underscore
+        requestFacts.mayHaveRequestID = facts.requestID
+        requestFacts.mayHaveExpect = facts.expect
+        requestFacts.mayHaveUpgrade = facts.upgrade
+        return .requestHead(head, requestFacts)
     }
 
     private mutating func parseResponseHead(_ bytes: ByteRegion, in buffer: ByteBuffer) throws -> Part {
@@ -308,6 +320,9 @@ struct HTTP1Parser {
         var connectionNamesOthers = false
         var upgrade = false
         var location = false
+        var hosts = 0
+        var requestID = false
+        var expect = false
         /// The `Content-Length` (every value and list element the same digits), when valid.
         var length: Int?
         var lengthInvalid = false
@@ -348,6 +363,12 @@ struct HTTP1Parser {
                 upgrade = true
             case .location:
                 location = true
+            case .host:
+                hosts += 1
+            case .xRequestID:
+                requestID = true
+            case .expect:
+                expect = true
             default:
                 break
             }

@@ -218,7 +218,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
     }
 
-    private func beginRequestBookkeeping(head: HTTPRequestHead?) {
+    /// - Parameter mayHaveRequestID: the head may carry an `X-Request-ID` to keep.
+    private func beginRequestBookkeeping(head: HTTPRequestHead?, mayHaveRequestID: Bool = true) {
         idleSince = nil
         headerTimer?.cancel()
         headerTimer = nil
@@ -228,7 +229,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         currentHead = head
         currentStart = .now()
         loop.activeRequests += 1
-        if let head, let given = head.headers.first(name: "x-request-id"), RequestIDGenerator.isAcceptable(given) {
+        if mayHaveRequestID, let head, let given = head.headers.first(name: "x-request-id"), RequestIDGenerator.isAcceptable(given) {
             currentRequestID = given
         } else {
             currentRequestID = loop.requestIDs.next()
@@ -237,9 +238,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     private func startRequest(_ head: HTTPRequestHead, facts: RequestHeadFacts) {
         var head = head
-        beginRequestBookkeeping(head: head)
+        beginRequestBookkeeping(head: head, mayHaveRequestID: facts.mayHaveRequestID)
         requestKeepAlive = facts.keepAlive
-        if let problem = RequestHygiene.check(&head, underscores: loop.edge.underscores) {
+        if facts.needsHygiene, let problem = RequestHygiene.check(&head, underscores: loop.edge.underscores) {
             writeLocalReply(error: .badRequest(problem), service: nil, keepAlive: false)
             return
         }
@@ -273,7 +274,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
                 replyAfterBody(framing) { $0.writeLocalReply(status: status, json: body, service: nil, keepAlive: true) }
             }
         case .service(let route):
-            startExchange(head: head, route: route, framing: framing)
+            startExchange(head: head, route: route, framing: framing, facts: facts)
         case .unknownService(let name):
             replyAfterBody(framing) { $0.writeLocalReply(error: .unknownService(name), service: name, keepAlive: true) }
         case .notFound:
@@ -291,7 +292,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
     }
 
-    private func startExchange(head: HTTPRequestHead, route: ServiceRoute, framing: RequestFraming) {
+    private func startExchange(head: HTTPRequestHead, route: ServiceRoute, framing: RequestFraming, facts: RequestHeadFacts) {
         let runtime = loop.services[route.serviceIndex]
         let maxBodySize = runtime.config.settings.maxBodySize
         if case .contentLength(let length) = framing, maxBodySize > 0, length > maxBodySize {
@@ -300,7 +301,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             return
         }
         // The gateway answers `Expect: 100-continue` itself; the upstream head goes without it.
-        if head.version == .http1_1, head.headers.contains(name: "expect"),
+        if facts.mayHaveExpect, head.version == .http1_1, head.headers.contains(name: "expect"),
             head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" })
         {
             context?.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
@@ -313,7 +314,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             facts: .init(
                 address: clientAddress, scheme: scheme, requestID: currentRequestID,
                 trustForwardedHeaders: loop.edge.trusts(clientAddress),
-                upgrade: UpgradeRequest.requestedProtocol(head).flatMap { $0.lowercased() == "websocket" ? $0 : nil })
+                upgrade: facts.mayHaveUpgrade
+                    ? UpgradeRequest.requestedProtocol(head).flatMap { $0.lowercased() == "websocket" ? $0 : nil } : nil)
         )
         let exchange = ProxyExchange(
             client: self, loop: loop, runtime: runtime, route: route, clientHead: head,

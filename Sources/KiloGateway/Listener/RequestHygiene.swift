@@ -1,7 +1,8 @@
 import GatewayConfiguration
 import NIOHTTP1
 
-/// Checks on a request head that NIO's parser leaves to the application (DESIGN §8).
+/// Checks on a request head that the parsers (the gateway's HTTP/1 one, NIO's HTTP/2 codec) leave to the
+/// application (DESIGN §8). The HTTP/1 parser says when a head needs none of them (`RequestHeadFacts`).
 /// Pure: returns the problem, or `nil` with the headers possibly cleaned.
 enum RequestHygiene {
     /// Validates `head` in place; returns a reason for a 400 when it must be refused.

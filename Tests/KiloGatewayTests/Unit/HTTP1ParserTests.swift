@@ -1134,6 +1134,29 @@ private func responses(
             ])
     }
 
+    /// What the parser tells the connection handler it may skip: the hygiene checks for a head
+    /// with one Host and no underscored names, the lookups of fields the head does not have.
+    @Test(arguments: [
+        ("Host: a", false, false, false, false),
+        ("", true, false, false, false),
+        ("Host: a\r\nHost: b", true, false, false, false),
+        ("Host: a\r\nX_Y: 1", true, false, false, false),
+        ("Host: a\r\nX-Request-ID: r1\r\nExpect: 100-continue\r\nUpgrade: websocket", false, true, true, true),
+        ("host: a\r\nx-request-id: r1", false, true, false, false),
+    ])
+    func requestFactsSayWhatCanBeSkipped(_ fields: String, _ hygiene: Bool, _ requestID: Bool, _ expect: Bool, _ upgrade: Bool) throws {
+        var parser = HTTP1Parser(mode: .request, maxHeadBytes: 1024)
+        var buffer = ByteBuffer(string: "GET / HTTP/1.1\r\n" + (fields.isEmpty ? "" : fields + "\r\n") + "\r\n")
+        guard case .requestHead(_, let facts) = try parser.next(&buffer) else {
+            Issue.record("no head")
+            return
+        }
+        #expect(facts.needsHygiene == hygiene)
+        #expect(facts.mayHaveRequestID == requestID)
+        #expect(facts.mayHaveExpect == expect)
+        #expect(facts.mayHaveUpgrade == upgrade)
+    }
+
     // MARK: - Differential tests against NIO's decoders
 
     @Test func requestsMatchNIOsDecoder() throws {
