@@ -29,6 +29,9 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
     /// The endpoint counted in the balancer's in-flight numbers, to uncount exactly once.
     private var countedEndpoint: Int?
     private var upstreamHead: HTTPRequestHead
+    /// `upstreamHead` carries `Transfer-Encoding: chunked` (told to the encoder, which would
+    /// otherwise look for it among the fields).
+    private var upstreamChunked: Bool
     private var redirectsFollowed = 0
     /// The body is not sent again (a 303 turned the request into a GET).
     private var bodyDropped = false
@@ -81,6 +84,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         route: ServiceRoute,
         clientHead: HTTPRequestHead,
         upstreamHead: HTTPRequestHead,
+        upstreamChunked: Bool,
         requestID: String,
         startTime: NIODeadline
     ) {
@@ -91,6 +95,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         self.route = route
         self.clientHead = clientHead
         self.upstreamHead = upstreamHead
+        self.upstreamChunked = upstreamChunked
         self.requestID = requestID
         self.startTime = startTime
         self.lastActivity = startTime
@@ -294,7 +299,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         if let client, !client.isWritable { connection.setReadPaused(true) }
         lastActivity = .now()
         connection.armDeadline(nextAttemptDeadline())
-        connection.write(.head(upstreamHead))
+        connection.writeHead(upstreamHead, chunked: upstreamChunked)
         requestHeadWritten = true
         let parts = unsent
         unsent = []
@@ -629,6 +634,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
             head.headers.remove(name: "content-length")
             head.headers.remove(name: "transfer-encoding")
             head.headers.remove(name: "content-type")
+            upstreamChunked = false
             bodyDropped = true
             unsent.removeAll()
             unsentBytes = 0

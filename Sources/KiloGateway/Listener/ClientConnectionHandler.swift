@@ -319,7 +319,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         )
         let exchange = ProxyExchange(
             client: self, loop: loop, runtime: runtime, route: route, clientHead: head,
-            upstreamHead: upstreamHead, requestID: currentRequestID, startTime: currentStart)
+            upstreamHead: upstreamHead, upstreamChunked: framing == .chunked, requestID: currentRequestID, startTime: currentStart)
         self.exchange = exchange
         exchange.start()
     }

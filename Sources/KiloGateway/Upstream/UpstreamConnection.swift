@@ -76,8 +76,19 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler, H
     var requestEncoder: UpstreamRequestEncoder?
     var responseDecoder: HTTP1Decoder<UpstreamConnection>?
 
+    /// Writes a request head; `chunked`: its fields say `Transfer-Encoding: chunked`.
+    func writeHead(_ head: HTTPRequestHead, chunked: Bool) {
+        responseDecoder?.expectResponse(toHEAD: head.method == .HEAD)
+        if let requestEncoder {
+            requestEncoder.writeHead(head, chunked: chunked)
+        } else {
+            context?.write(wrapOutboundOut(.head(head)), promise: nil)
+        }
+    }
+
+    /// Writes a body part or the end.
     func write(_ part: HTTPClientRequestPart) {
-        if case .head(let head) = part { responseDecoder?.expectResponse(toHEAD: head.method == .HEAD) }
+        if case .head(let head) = part { return writeHead(head, chunked: WireFormat.framingFields(of: head.headers).hasTransferEncoding) }
         if let requestEncoder {
             requestEncoder.write(part)
         } else {

@@ -5,8 +5,8 @@ import NIOHTTP1
 /// corrections (the gateway sets `Content-Length`/`Transfer-Encoding` itself when it builds the
 /// head) and with a head written in one copy per string instead of a capacity check per piece.
 ///
-/// It sits where `HTTPRequestEncoder` would, below the response decoder, which sees each request
-/// head go by (it needs the method to frame a response to `HEAD`).
+/// Its connection handler writes to it directly (`writeHead(_:chunked:)`, `write(_:)`); the
+/// connection also tells the response decoder when a request is a `HEAD`.
 final class UpstreamRequestEncoder: DirectHTTPEncoder, RemovableChannelHandler {
     typealias OutboundIn = HTTPClientRequestPart
     typealias OutboundOut = IOData
@@ -14,15 +14,25 @@ final class UpstreamRequestEncoder: DirectHTTPEncoder, RemovableChannelHandler {
     var encoderContext: ChannelHandlerContext?
     private var isChunked = false
 
-    // Its connection handler writes body parts and ends directly (`write(_:)`); heads go down the
-    // pipeline, through the response decoder, which notes each request's method.
+    /// Writes a head whose framing the caller knows: `chunked` when its fields say
+    /// `Transfer-Encoding: chunked` (looking for it costs a pass over the fields).
+    func writeHead(_ head: HTTPRequestHead, chunked: Bool) {
+        guard let context = encoderContext else { return }
+        isChunked = chunked
+        writeHead(head, context: context, promise: nil)
+    }
+
+    private func writeHead(_ head: HTTPRequestHead, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+        var buffer = context.channel.allocator.buffer(capacity: 0)
+        buffer.writeRequestHead(head)
+        context.write(wrapOutboundOut(.byteBuffer(buffer)), promise: promise)
+    }
+
     func encode(_ part: HTTPClientRequestPart, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
         switch part {
         case .head(let head):
             isChunked = WireFormat.framingFields(of: head.headers).hasTransferEncoding
-            var buffer = context.channel.allocator.buffer(capacity: 0)
-            buffer.writeRequestHead(head)
-            context.write(wrapOutboundOut(.byteBuffer(buffer)), promise: promise)
+            writeHead(head, context: context, promise: promise)
         case .body(let body):
             WireFormat.writeBody(body, chunked: isChunked, context: context, promise: promise)
         case .end(let trailers):
