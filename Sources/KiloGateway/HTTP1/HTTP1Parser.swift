@@ -80,17 +80,11 @@ struct HTTP1Parser {
         case .head:
             return try nextHead(&buffer)
         case .fixedBody(let remaining):
-            guard buffer.readableBytes > 0 else { return nil }
-            let length = min(remaining, buffer.readableBytes)
-            state = length == remaining ? .endPending : .fixedBody(remaining: remaining - length)
-            return .body(buffer.readSlice(length: length)!)
+            return bodyPart(&buffer, remaining, then: .endPending) { .fixedBody(remaining: $0) }
         case .chunkSize:
             return try nextChunkSize(&buffer)
         case .chunkData(let remaining):
-            guard buffer.readableBytes > 0 else { return nil }
-            let length = min(remaining, buffer.readableBytes)
-            state = length == remaining ? .chunkDataEnd : .chunkData(remaining: remaining - length)
-            return .body(buffer.readSlice(length: length)!)
+            return bodyPart(&buffer, remaining, then: .chunkDataEnd) { .chunkData(remaining: $0) }
         case .chunkDataEnd:
             guard buffer.readableBytes >= 2 else { return nil }
             guard buffer.readInteger(as: UInt16.self) == Self.crlf else { throw HTTPParserError.invalidChunkSize }
@@ -106,6 +100,15 @@ struct HTTP1Parser {
         case .stopped:
             return nil
         }
+    }
+
+    /// Up to `remaining` body bytes that have arrived; the state becomes `then` once all of them
+    /// did, `rest(bytesStillToCome)` before.
+    private mutating func bodyPart(_ buffer: inout ByteBuffer, _ remaining: Int, then: State, rest: (Int) -> State) -> Part? {
+        guard buffer.readableBytes > 0 else { return nil }
+        let length = min(remaining, buffer.readableBytes)
+        state = length == remaining ? then : rest(remaining - length)
+        return .body(buffer.readSlice(length: length)!)
     }
 
     /// The input ended. A response read until the close ends here; anything else cut short is

@@ -1206,17 +1206,25 @@ private func responses(
 /// What NIO's request decoder makes of `input`, with the facts `RequestHeadFacts.of` reads from its heads.
 private func nioRequestSummary(_ input: [UInt8], detailed: Bool = false) throws -> [String] {
     let channel = EmbeddedChannel(handler: ByteToMessageHandler(HTTPRequestDecoder()))
-    var summary = Summary(detailed: detailed)
-    func drain() throws {
-        while let part = try channel.readInbound(as: HTTPServerRequestPart.self) {
-            switch part {
-            case .head(var head):
-                head.headers = trimmingValues(head.headers)
-                summary.requestHead(head, facts: RequestHeadFacts.of(head))
-            case .body(let body): summary.body(body)
-            case .end(let trailers): summary.end(trailers.map(trimmingValues))
-            }
+    return nioSummary(channel, input, Summary(detailed: detailed)) { (part: HTTPServerRequestPart, summary) in
+        switch part {
+        case .head(var head):
+            head.headers = trimmingValues(head.headers)
+            summary.requestHead(head, facts: RequestHeadFacts.of(head))
+        case .body(let body): summary.body(body)
+        case .end(let trailers): summary.end(trailers.map(trimmingValues))
         }
+    }
+}
+
+/// Feeds `input` to a channel holding one of NIO's decoders and summarises the parts that come
+/// out (`add`), then the error if there was one.
+private func nioSummary<Part>(
+    _ channel: EmbeddedChannel, _ input: [UInt8], _ start: Summary, _ add: (Part, inout Summary) -> Void
+) -> [String] {
+    var summary = start
+    func drain() throws {
+        while let part = try channel.readInbound(as: Part.self) { add(part, &summary) }
     }
     do {
         try channel.writeInbound(ByteBuffer(bytes: input))
@@ -1249,31 +1257,18 @@ private func nioResponseSummary(_ input: [UInt8], methods: [HTTPMethod]) throws 
     for method in methods {
         try channel.writeOutbound(HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: method, uri: "/")))
     }
-    var summary = Summary(detailed: true)
-    func drain() throws {
-        while let part = try channel.readInbound(as: HTTPClientResponsePart.self) {
-            switch part {
-            case .head(var head):
-                head.headers = trimmingValues(head.headers)
-                let facts = ResponseHeadFacts(
-                    keepAlive: head.isKeepAlive, hasContentLength: head.headers.contains(name: "content-length"),
-                    hasTransferEncoding: head.headers.contains(name: "transfer-encoding"))
-                summary.responseHead(head, facts: facts)
-            case .body(let body): summary.body(body)
-            case .end(let trailers): summary.end(trailers.map(trimmingValues))
-            }
+    return nioSummary(channel, input, Summary(detailed: true)) { (part: HTTPClientResponsePart, summary) in
+        switch part {
+        case .head(var head):
+            head.headers = trimmingValues(head.headers)
+            let facts = ResponseHeadFacts(
+                keepAlive: head.isKeepAlive, hasContentLength: head.headers.contains(name: "content-length"),
+                hasTransferEncoding: head.headers.contains(name: "transfer-encoding"))
+            summary.responseHead(head, facts: facts)
+        case .body(let body): summary.body(body)
+        case .end(let trailers): summary.end(trailers.map(trimmingValues))
         }
     }
-    do {
-        try channel.writeInbound(ByteBuffer(bytes: input))
-        try drain()
-        _ = try channel.finish()
-        try drain()
-    } catch {
-        try? drain()
-        summary.note("error " + name(error))
-    }
-    return summary.finish()
 }
 
 // MARK: - Generated inputs
