@@ -9,8 +9,9 @@ protocol HTTP1MessageSink: AnyObject {
 
 /// Decodes the bytes of an HTTP/1 connection with ``HTTP1Parser`` and hands each part straight
 /// to its sink, the next handler (the client's connection handler, or the upstream connection),
-/// instead of wrapping it and sending it down the pipeline: parsing and delivery cost a few
-/// thousand instructions per request less than NIO's decoder (DESIGN §10).
+/// instead of wrapping it and sending it down the pipeline. Replacing NIO's decoders (llhttp
+/// behind `ByteToMessageHandler`) with it took a proxied request from 79.5k to 63.2k
+/// instructions (bench/profile).
 ///
 /// Parse errors go down the pipeline as `errorCaught`, and the decoder parses nothing more.
 /// Bytes left after an upgrade are passed on, as plain bytes, to whatever handler follows it

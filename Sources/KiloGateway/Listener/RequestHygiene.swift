@@ -29,7 +29,7 @@ enum RequestHygiene {
         return nil
     }
 
-    /// A control character other than a tab (NIO's parser lets some through in values).
+    /// A control character other than a tab (the HTTP/1 parser refuses them; heads from HTTP/2 may carry them).
     private static func hasControlCharacter(_ value: String) -> Bool {
         func scan<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> Bool {
             bytes.contains { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }
