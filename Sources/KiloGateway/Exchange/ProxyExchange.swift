@@ -28,10 +28,11 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
     private var endpointIndex: Int?
     /// The endpoint counted in the balancer's in-flight numbers, to uncount exactly once.
     private var countedEndpoint: Int?
-    private var upstreamHead: HTTPRequestHead
-    /// `upstreamHead` carries `Transfer-Encoding: chunked` (told to the encoder, which would
-    /// otherwise look for it among the fields).
-    private var upstreamChunked: Bool
+    /// What the upstream head is made of; written from the client's bytes when it can be.
+    private var upstreamRequest: UpstreamRequestHead
+    /// The head once a followed redirect rewrote it, and whether it still says
+    /// `Transfer-Encoding: chunked` (told to the encoder, which would otherwise look for it).
+    private var followedHead: (head: HTTPRequestHead, chunked: Bool)?
     private var redirectsFollowed = 0
     /// The body is not sent again (a 303 turned the request into a GET).
     private var bodyDropped = false
@@ -83,8 +84,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         runtime: ServiceRuntime,
         route: ServiceRoute,
         clientHead: HTTPRequestHead,
-        upstreamHead: HTTPRequestHead,
-        upstreamChunked: Bool,
+        upstreamRequest: UpstreamRequestHead,
         requestID: String,
         startTime: NIODeadline
     ) {
@@ -94,8 +94,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         let service = runtime.config
         self.route = route
         self.clientHead = clientHead
-        self.upstreamHead = upstreamHead
-        self.upstreamChunked = upstreamChunked
+        self.upstreamRequest = upstreamRequest
         self.requestID = requestID
         self.startTime = startTime
         self.lastActivity = startTime
@@ -107,6 +106,8 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
     }
 
     private var service: ServiceConfig { runtime.config }
+    /// The method the upstream request has (a followed 303 turns it into GET).
+    private var upstreamMethod: HTTPMethod { followedHead?.head.method ?? upstreamRequest.client.method }
     private var settings: ServiceSettings { runtime.config.settings }
 
     // MARK: driven by the client connection
@@ -251,8 +252,8 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         if next != endpoint {
             // The first head was built for the first endpoint; another one needs its own Host and base path.
             endpoint = next
-            upstreamHead.headers.replaceOrAdd(name: "host", value: runtime.authorities[index])
-            upstreamHead.uri = url.basePath.isEmpty ? route.pathAndQuery : url.basePath + route.pathAndQuery
+            upstreamRequest.authority = runtime.authorities[index]
+            upstreamRequest.target = url.basePath.isEmpty ? route.pathAndQuery : url.basePath + route.pathAndQuery
         }
     }
 
@@ -299,7 +300,13 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         if let client, !client.isWritable { connection.setReadPaused(true) }
         lastActivity = .now()
         connection.armDeadline(nextAttemptDeadline())
-        connection.writeHead(upstreamHead, chunked: upstreamChunked)
+        if let followed = followedHead {
+            connection.writeHead(followed.head, chunked: followed.chunked)
+        } else if upstreamRequest.passesThrough, let raw = upstreamRequest.raw {
+            connection.writeHead(passingThrough: upstreamRequest, raw: raw)
+        } else {
+            connection.writeHead(upstreamRequest.head, chunked: upstreamRequest.framing == .chunked)
+        }
         requestHeadWritten = true
         let parts = unsent
         unsent = []
@@ -354,7 +361,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
             pool?.release(connection, reusable: false)
         }
         let facts = RetryPolicy.Facts(
-            method: upstreamHead.method,
+            method: upstreamMethod,
             reusedConnection: reused,
             requestBytesWritten: requestHeadWritten,
             responseBytesReceived: responseBytesReceived,
@@ -455,7 +462,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
                 return
             }
             if head.status == .switchingProtocols {
-                guard upstreamHead.headers.contains(name: "upgrade") else {
+                guard followedHead.map({ $0.head.headers.contains(name: "upgrade") }) ?? (upstreamRequest.facts.upgrade != nil) else {
                     attemptFailed(.protocolError, detail: "upstream switched protocols unasked")
                     return
                 }
@@ -608,8 +615,8 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
             return nil
         }
         let keepsMethod = head.status.code == 307 || head.status.code == 308
-        if keepsMethod && !bodyDropped && (replay == nil || !requestEnded) && upstreamHead.method != .GET
-            && upstreamHead.method != .HEAD
+        if keepsMethod && !bodyDropped && (replay == nil || !requestEnded) && upstreamMethod != .GET
+            && upstreamMethod != .HEAD
         {
             return nil  // the body cannot be sent again: let the client follow it
         }
@@ -625,7 +632,8 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         }
         redirectsFollowed += 1
         let status = lastRedirectStatus
-        var head = upstreamHead
+        var head = followedHead?.head ?? upstreamRequest.head
+        var chunked = followedHead?.chunked ?? (upstreamRequest.framing == .chunked)
         head.uri = redirect.target
         head.headers.replaceOrAdd(name: "host", value: redirect.endpoint.authority)
         let changesToGet = status == 303 || ((status == 301 || status == 302) && head.method == .POST)
@@ -634,7 +642,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
             head.headers.remove(name: "content-length")
             head.headers.remove(name: "transfer-encoding")
             head.headers.remove(name: "content-type")
-            upstreamChunked = false
+            chunked = false
             bodyDropped = true
             unsent.removeAll()
             unsentBytes = 0
@@ -643,7 +651,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
             unsent = replay
             unsentBytes = replayBytes
         }
-        upstreamHead = head
+        followedHead = (head, chunked)
         uncountEndpoint()
         endpoint = redirect.endpoint
         endpointIndex = nil

@@ -77,6 +77,11 @@ struct RequestHeadFacts {
     var mayHaveRequestID = true
     var mayHaveExpect = true
     var mayHaveUpgrade = true
+    /// A `Connection` field names other fields; `true` when not known.
+    var connectionNamesOthers = true
+    /// The head's bytes and fields, when it came from the HTTP/1 parser: the upstream head is
+    /// then written from them (see `UpstreamRequestHead`).
+    var raw: RawHead?
 
     static func of(_ head: HTTPRequestHead) -> RequestHeadFacts {
         RequestHeadFacts(framing: RequestFraming.of(head), keepAlive: head.isKeepAlive && !UpgradeRequest.endsHTTPParsing(head))

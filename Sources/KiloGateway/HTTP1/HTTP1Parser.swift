@@ -144,7 +144,7 @@ struct HTTP1Parser {
         guard let length = try sectionLength(buffer, mayBeEmpty: false) else { return nil }
         let part = try buffer.withUnsafeReadableBytes { bytes throws -> Part in
             let head = ByteRegion(bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), count: length)
-            return mode == .request ? try parseRequestHead(head) : try parseResponseHead(head, in: buffer)
+            return mode == .request ? try parseRequestHead(head, in: buffer) : try parseResponseHead(head, in: buffer)
         }
         buffer.moveReaderIndex(forwardBy: length)
         return part
@@ -178,7 +178,7 @@ struct HTTP1Parser {
         return nil
     }
 
-    private mutating func parseRequestHead(_ bytes: ByteRegion) throws -> Part {
+    private mutating func parseRequestHead(_ bytes: ByteRegion, in buffer: ByteBuffer) throws -> Part {
         var lines = LineReader(bytes)
         let line = try lines.next()!
         guard let methodEnd = bytes.first(of: 0x20, in: line), methodEnd > line.lowerBound else { throw HTTPParserError.invalidMethod }
@@ -194,10 +194,15 @@ struct HTTP1Parser {
         var facts = FieldFacts()
         var underscore = false
         var fields: [(String, String)] = []
-        try Self.fields(bytes, &lines, facts: &facts) { name, value, _ in
-            if fields.isEmpty { fields.reserveCapacity(16) }
+        var rawFields: [RawHead.Field] = []
+        try Self.fields(bytes, &lines, facts: &facts) { name, value, kind in
+            if fields.isEmpty {
+                fields.reserveCapacity(16)
+                rawFields.reserveCapacity(16)
+            }
             if !underscore { underscore = bytes.first(of: UInt8(ascii: "_"), in: name) != nil }
             fields.append((bytes.string(name), bytes.string(value)))
+            rawFields.append(RawHead.Field(name: name, value: value, kind: kind))
         }
         let headers = HTTPHeaders(fields)
         let method = Self.method(bytes, methodRange)
@@ -221,6 +226,8 @@ struct HTTP1Parser {
         requestFacts.mayHaveRequestID = facts.requestID
         requestFacts.mayHaveExpect = facts.expect
         requestFacts.mayHaveUpgrade = facts.upgrade
+        requestFacts.connectionNamesOthers = facts.connectionNamesOthers
+        requestFacts.raw = RawHead(bytes: buffer.getSlice(at: buffer.readerIndex, length: bytes.count)!, fields: rawFields)
         return .requestHead(head, requestFacts)
     }
 
@@ -245,14 +252,14 @@ struct HTTP1Parser {
         }
 
         var facts = FieldFacts()
-        var fields: [UpstreamResponseHead.Field] = []
+        var fields: [RawHead.Field] = []
         try Self.fields(bytes, &lines, facts: &facts) { name, value, kind in
             if fields.isEmpty { fields.reserveCapacity(16) }
-            fields.append(UpstreamResponseHead.Field(name: name, value: value, kind: kind))
+            fields.append(RawHead.Field(name: name, value: value, kind: kind))
         }
         let head = UpstreamResponseHead(
             version: version, status: HTTPResponseStatus(statusCode: code),
-            bytes: buffer.getSlice(at: buffer.readerIndex, length: bytes.count)!, fields: fields)
+            raw: RawHead(bytes: buffer.getSlice(at: buffer.readerIndex, length: bytes.count)!, fields: fields))
         let responseFacts = ResponseHeadFacts(
             keepAlive: facts.keepAlive(version), hasContentLength: facts.contentLength, hasTransferEncoding: facts.transferEncoding,
             transferEncodingIsChunked: facts.transferCodings == 1 && facts.chunkedLast, hasLocation: facts.location,

@@ -8,46 +8,16 @@ import NIOHTTP1
 /// and no String is made for a name or a value. The rest (redirects, informational responses,
 /// upgrades, a `Location` to rewrite) ask for ``head``, NIO's type.
 struct UpstreamResponseHead {
-    /// One field: offsets of its name and trimmed value in `bytes`, and what the name is.
-    struct Field {
-        let nameStart: Int32
-        let nameEnd: Int32
-        let valueStart: Int32
-        let valueEnd: Int32
-        let kind: HeaderName
-
-        init(name: Range<Int>, value: Range<Int>, kind: HeaderName) {
-            nameStart = Int32(truncatingIfNeeded: name.lowerBound)
-            nameEnd = Int32(truncatingIfNeeded: name.upperBound)
-            valueStart = Int32(truncatingIfNeeded: value.lowerBound)
-            valueEnd = Int32(truncatingIfNeeded: value.upperBound)
-            self.kind = kind
-        }
-    }
-
     let version: HTTPVersion
     let status: HTTPResponseStatus
-    /// The head as received, start line to empty line.
-    let bytes: ByteBuffer
-    let fields: [Field]
+    let raw: RawHead
 
     /// The fields as NIO's type, made on each call.
-    var headers: HTTPHeaders {
-        var pairs: [(String, String)] = []
-        pairs.reserveCapacity(fields.count)
-        for field in fields {
-            pairs.append((string(field.nameStart, field.nameEnd), string(field.valueStart, field.valueEnd)))
-        }
-        return HTTPHeaders(pairs)
-    }
+    var headers: HTTPHeaders { raw.headers }
 
     /// The head as NIO's type, made on each call.
     var head: HTTPResponseHead {
         HTTPResponseHead(version: version, status: status, headers: headers)
-    }
-
-    private func string(_ start: Int32, _ end: Int32) -> String {
-        bytes.getString(at: bytes.readerIndex + Int(start), length: Int(end - start)) ?? ""
     }
 
     /// Whether the client's head can be written from these bytes: a final response that is not
@@ -70,9 +40,9 @@ extension ByteBuffer {
     ) {
         let reason = upstream.status.reasonPhrase
         // The upstream's field lines are at most its head's size; then the status line and the added lines.
-        let bound = upstream.bytes.readableBytes + 16 + reason.utf8.count + 16 + requestID.utf8.count + 26 + 28
+        let bound = upstream.raw.bytes.readableBytes + 16 + reason.utf8.count + 16 + requestID.utf8.count + 26 + 28
         let versionText: StaticString = version == .http1_0 ? "HTTP/1.0 " : "HTTP/1.1 "
-        _ = upstream.bytes.withUnsafeReadableBytes { source in
+        _ = upstream.raw.bytes.withUnsafeReadableBytes { source in
             writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { bytes in
                 var out = HeadBytes(base: bytes.baseAddress!)
                 out.put(versionText)
@@ -81,17 +51,14 @@ extension ByteBuffer {
                 out.put(reason)
                 out.put("\r\n")
                 var hasRequestID = false
-                for field in upstream.fields {
+                for field in upstream.raw.fields {
                     switch field.kind {
                     case .connection, .transferEncoding, .otherHopByHop: continue
                     case .contentLength where dropLength: continue
                     case .xRequestID: hasRequestID = true
                     default: break
                     }
-                    out.put(source, Int(field.nameStart), Int(field.nameEnd))
-                    out.put(": ")
-                    out.put(source, Int(field.valueStart), Int(field.valueEnd))
-                    out.put("\r\n")
+                    out.put(field: field, from: source)
                 }
                 if !hasRequestID {
                     out.put("x-request-id: ")

@@ -306,20 +306,23 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         {
             context?.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
         }
-        let upstreamHead = HeaderRewriter.upstreamRequestHead(
-            from: head,
+        let upstreamRequest = UpstreamRequestHead(
+            client: head,
+            // Hygiene may have dropped fields from the head: then its bytes no longer match it.
+            raw: facts.needsHygiene ? nil : facts.raw,
             target: route.upstreamTarget,
-            upstreamAuthority: runtime.authorities[0],
+            authority: runtime.authorities[0],
             framing: framing,
             facts: .init(
                 address: clientAddress, scheme: scheme, requestID: currentRequestID,
                 trustForwardedHeaders: loop.edge.trusts(clientAddress),
                 upgrade: facts.mayHaveUpgrade
-                    ? UpgradeRequest.requestedProtocol(head).flatMap { $0.lowercased() == "websocket" ? $0 : nil } : nil)
+                    ? UpgradeRequest.requestedProtocol(head).flatMap { $0.lowercased() == "websocket" ? $0 : nil } : nil),
+            connectionNamesOthers: facts.connectionNamesOthers
         )
         let exchange = ProxyExchange(
             client: self, loop: loop, runtime: runtime, route: route, clientHead: head,
-            upstreamHead: upstreamHead, upstreamChunked: framing == .chunked, requestID: currentRequestID, startTime: currentStart)
+            upstreamRequest: upstreamRequest, requestID: currentRequestID, startTime: currentStart)
         self.exchange = exchange
         exchange.start()
     }

@@ -86,6 +86,16 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler, H
         }
     }
 
+    /// Writes a head from the client's bytes (see ``UpstreamRequestHead/passesThrough``).
+    func writeHead(passingThrough request: UpstreamRequestHead, raw: RawHead) {
+        responseDecoder?.expectResponse(toHEAD: request.client.method == .HEAD)
+        if let requestEncoder {
+            requestEncoder.writeHead(passingThrough: request, raw: raw)
+        } else {
+            context?.write(wrapOutboundOut(.head(request.head)), promise: nil)
+        }
+    }
+
     /// Writes a body part or the end.
     func write(_ part: HTTPClientRequestPart) {
         if case .head(let head) = part { return writeHead(head, chunked: WireFormat.framingFields(of: head.headers).hasTransferEncoding) }

@@ -22,6 +22,15 @@ final class UpstreamRequestEncoder: DirectHTTPEncoder, RemovableChannelHandler {
         writeHead(head, context: context, promise: nil)
     }
 
+    /// Writes a head from the client's bytes (see ``UpstreamRequestHead/passesThrough``).
+    func writeHead(passingThrough request: UpstreamRequestHead, raw: RawHead) {
+        guard let context = encoderContext else { return }
+        isChunked = request.framing == .chunked
+        var buffer = context.channel.allocator.buffer(capacity: 0)
+        buffer.writeRequestHead(passingThrough: request, raw: raw)
+        context.write(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
+    }
+
     private func writeHead(_ head: HTTPRequestHead, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
         var buffer = context.channel.allocator.buffer(capacity: 0)
         buffer.writeRequestHead(head)
