@@ -80,7 +80,8 @@ struct RequestHeadFacts {
     /// A `Connection` field names other fields; `true` when not known.
     var connectionNamesOthers = true
     /// The head's bytes and fields, when it came from the HTTP/1 parser: the upstream head is
-    /// then written from them (see `UpstreamRequestHead`).
+    /// then written from them (see `UpstreamRequestHead`). When none of the checks above needs
+    /// them, the parser leaves the head's own `headers` empty: they are only here.
     var raw: RawHead?
 
     static func of(_ head: HTTPRequestHead) -> RequestHeadFacts {

@@ -18,7 +18,9 @@ struct UpstreamRequestHead {
 
     /// NIO's type, built on each call (`HeaderRewriter.upstreamRequestHead`).
     var head: HTTPRequestHead {
-        HeaderRewriter.upstreamRequestHead(from: client, target: target, upstreamAuthority: authority, framing: framing, facts: facts)
+        var client = self.client
+        client.headers = RawHead.fields(of: client, raw: raw)  // the parser may have left them in the bytes only
+        return HeaderRewriter.upstreamRequestHead(from: client, target: target, upstreamAuthority: authority, framing: framing, facts: facts)
     }
 
     /// The head can be written from the client's bytes: it came from the HTTP/1 parser, the peer

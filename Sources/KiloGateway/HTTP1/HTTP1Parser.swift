@@ -193,18 +193,28 @@ struct HTTP1Parser {
 
         var facts = FieldFacts()
         var underscore = false
-        var fields: [(String, String)] = []
         var rawFields: [RawHead.Field] = []
         try Self.fields(bytes, &lines, facts: &facts) { name, value, kind in
-            if fields.isEmpty {
-                fields.reserveCapacity(16)
-                rawFields.reserveCapacity(16)
-            }
+            if rawFields.isEmpty { rawFields.reserveCapacity(16) }
             if !underscore { underscore = bytes.first(of: UInt8(ascii: "_"), in: name) != nil }
-            fields.append((bytes.string(name), bytes.string(value)))
             rawFields.append(RawHead.Field(name: name, value: value, kind: kind))
         }
-        let headers = HTTPHeaders(fields)
+        // The fields become Strings only when something will read them: hygiene, framing,
+        // the fields the exchange looks up, a Connection naming others. Otherwise the head's
+        // `headers` stay empty and the fields are only in `RequestHeadFacts.raw`, from which
+        // the upstream head is written (or `RawHead.headers` makes them when needed).
+        let needsStrings =
+            facts.hosts != 1 || underscore || facts.contentLength || facts.transferEncoding || facts.requestID || facts.expect
+            || facts.upgrade || facts.connectionNamesOthers
+        var headers = HTTPHeaders()
+        if needsStrings {
+            var fields: [(String, String)] = []
+            fields.reserveCapacity(rawFields.count)
+            for field in rawFields {
+                fields.append((bytes.string(Int(field.nameStart)..<Int(field.nameEnd)), bytes.string(Int(field.valueStart)..<Int(field.valueEnd))))
+            }
+            headers = HTTPHeaders(fields)
+        }
         let method = Self.method(bytes, methodRange)
         let head = HTTPRequestHead(version: version, method: method, uri: bytes.string(targetRange), headers: headers)
 

@@ -35,6 +35,12 @@ struct RawHead {
         return HTTPHeaders(pairs)
     }
 
+    /// A request head's fields: its own, or, when the parser left them out of it, these.
+    static func fields(of head: HTTPRequestHead, raw: RawHead?) -> HTTPHeaders {
+        if let raw, head.headers.isEmpty, !raw.fields.isEmpty { return raw.headers }
+        return head.headers
+    }
+
     private func string(_ start: Int32, _ end: Int32) -> String {
         bytes.getString(at: bytes.readerIndex + Int(start), length: Int(end - start)) ?? ""
     }

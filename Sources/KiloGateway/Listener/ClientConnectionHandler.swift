@@ -27,7 +27,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var responseHeadWritten = false
     /// A reply to send once the (bodyless) request has ended.
     private var deferredReply: (() -> Void)?
-    private var queued = CircularBuffer<HTTPServerRequestPart>()
+    /// Parts of pipelined requests, with what the decoder read from a head (its fields may be
+    /// only in `RequestHeadFacts.raw`, so they cannot be read again from the head).
+    private var queued = CircularBuffer<(part: HTTPServerRequestPart, facts: RequestHeadFacts?)>()
     private var readPausedByExchange = false
     private var pendingRead = false
     private var closeAfterResponse = false
@@ -138,7 +140,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     private func receive(_ part: HTTPServerRequestPart, facts: RequestHeadFacts?) {
         guard !isClosing else { return }
         if !queued.isEmpty || (responseOpen && !requestOpen) {
-            queued.append(part)  // a pipelined request waits for the response before it
+            queued.append((part, facts))  // a pipelined request waits for the response before it
             return
         }
         handle(part, facts: facts)
@@ -536,8 +538,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             closeNow()
             return
         }
-        while let part = queued.popFirst() {
-            handle(part)
+        while let (part, facts) = queued.popFirst() {
+            handle(part, facts: facts)
             if isClosing { return }
             if responseOpen && !requestOpen { break }  // the next pipelined request waits again
         }
