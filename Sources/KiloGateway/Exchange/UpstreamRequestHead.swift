@@ -70,34 +70,18 @@ extension ByteBuffer {
                         out.put(field: field, from: source)
                     }
                 }
-                out.put("host: ")
-                out.put(request.authority)
-                out.put("\r\n")
-                if let address = facts.address {
-                    out.put("x-forwarded-for: ")
-                    out.put(address)
-                    out.put("\r\n")
-                }
-                out.put("x-forwarded-proto: ")
-                out.put(facts.scheme)
-                out.put("\r\n")
+                out.put("host: ", request.authority)
+                if let address = facts.address { out.put("x-forwarded-for: ", address) }
+                out.put("x-forwarded-proto: ", facts.scheme)
                 if let host = originalHost {
                     out.put("x-forwarded-host: ")
                     out.put(source, Int(host.valueStart), Int(host.valueEnd))
                     out.put("\r\n")
                 }
-                out.put("x-request-id: ")
-                out.put(facts.requestID)
-                out.put("\r\n")
-                if let upgrade = facts.upgrade {
-                    out.put("connection: upgrade\r\nupgrade: ")
-                    out.put(upgrade)
-                    out.put("\r\n")
-                }
+                out.put("x-request-id: ", facts.requestID)
+                if let upgrade = facts.upgrade { out.put("connection: upgrade\r\nupgrade: ", upgrade) }
                 if let length {
-                    out.put("content-length: ")
-                    out.put(length)
-                    out.put("\r\n")
+                    out.put("content-length: ", length)
                 } else if request.framing == .chunked {
                     out.put("transfer-encoding: chunked\r\n")
                 }

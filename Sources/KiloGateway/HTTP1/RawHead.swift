@@ -47,6 +47,13 @@ struct RawHead {
 }
 
 extension HeadBytes {
+    /// A field line the gateway adds: `prefix` is the name with its `: `.
+    mutating func put(_ prefix: StaticString, _ value: String) {
+        put(prefix)
+        put(value)
+        put("\r\n")
+    }
+
     /// `name: value\r\n` for a field of a raw head whose bytes are `source`.
     mutating func put(field: RawHead.Field, from source: UnsafeRawBufferPointer) {
         put(source, Int(field.nameStart), Int(field.nameEnd))

@@ -60,11 +60,7 @@ extension ByteBuffer {
                     }
                     out.put(field: field, from: source)
                 }
-                if !hasRequestID {
-                    out.put("x-request-id: ")
-                    out.put(requestID)
-                    out.put("\r\n")
-                }
+                if !hasRequestID { out.put("x-request-id: ", requestID) }
                 if !keepAlive {
                     out.put("connection: close\r\n")
                 } else if version == .http1_0 {
