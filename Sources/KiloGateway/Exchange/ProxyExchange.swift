@@ -30,9 +30,8 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
     private var countedEndpoint: Int?
     /// What the upstream head is made of; written from the client's bytes when it can be.
     private var upstreamRequest: UpstreamRequestHead
-    /// The head once a followed redirect rewrote it, and whether it still says
-    /// `Transfer-Encoding: chunked` (told to the encoder, which would otherwise look for it).
-    private var followedHead: (head: HTTPRequestHead, chunked: Bool)?
+    /// The head once a followed redirect rewrote it.
+    private var followedHead: HTTPRequestHead?
     private var redirectsFollowed = 0
     /// The body is not sent again (a 303 turned the request into a GET).
     private var bodyDropped = false
@@ -107,7 +106,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
 
     private var service: ServiceConfig { runtime.config }
     /// The method the upstream request has (a followed 303 turns it into GET).
-    private var upstreamMethod: HTTPMethod { followedHead?.head.method ?? upstreamRequest.client.method }
+    private var upstreamMethod: HTTPMethod { followedHead?.method ?? upstreamRequest.client.method }
     private var settings: ServiceSettings { runtime.config.settings }
 
     // MARK: driven by the client connection
@@ -301,11 +300,11 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         lastActivity = .now()
         connection.armDeadline(nextAttemptDeadline())
         if let followed = followedHead {
-            connection.writeHead(followed.head, chunked: followed.chunked)
-        } else if upstreamRequest.passesThrough, let raw = upstreamRequest.raw {
-            connection.writeHead(passingThrough: upstreamRequest, raw: raw)
+            let chunked = WireFormat.framingFields(of: followed.headers).hasTransferEncoding
+            connection.writeHead(method: followed.method, chunked: chunked) { $0.writeRequestHead(followed) }
         } else {
-            connection.writeHead(upstreamRequest.head, chunked: upstreamRequest.framing == .chunked)
+            let request = upstreamRequest
+            connection.writeHead(method: request.client.method, chunked: request.framing == .chunked) { request.write(into: &$0) }
         }
         requestHeadWritten = true
         let parts = unsent
@@ -462,7 +461,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
                 return
             }
             if head.status == .switchingProtocols {
-                guard followedHead.map({ $0.head.headers.contains(name: "upgrade") }) ?? (upstreamRequest.facts.upgrade != nil) else {
+                guard upstreamRequest.facts.upgrade != nil else {  // a followed redirect keeps the request's upgrade
                     attemptFailed(.protocolError, detail: "upstream switched protocols unasked")
                     return
                 }
@@ -632,8 +631,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         }
         redirectsFollowed += 1
         let status = lastRedirectStatus
-        var head = followedHead?.head ?? upstreamRequest.head
-        var chunked = followedHead?.chunked ?? (upstreamRequest.framing == .chunked)
+        var head = followedHead ?? upstreamRequest.head
         head.uri = redirect.target
         head.headers.replaceOrAdd(name: "host", value: redirect.endpoint.authority)
         let changesToGet = status == 303 || ((status == 301 || status == 302) && head.method == .POST)
@@ -642,7 +640,6 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
             head.headers.remove(name: "content-length")
             head.headers.remove(name: "transfer-encoding")
             head.headers.remove(name: "content-type")
-            chunked = false
             bodyDropped = true
             unsent.removeAll()
             unsentBytes = 0
@@ -651,7 +648,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
             unsent = replay
             unsentBytes = replayBytes
         }
-        followedHead = (head, chunked)
+        followedHead = head
         uncountEndpoint()
         endpoint = redirect.endpoint
         endpointIndex = nil

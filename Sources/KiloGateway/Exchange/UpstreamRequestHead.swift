@@ -27,6 +27,15 @@ struct UpstreamRequestHead {
     /// is not a trusted proxy (whose `X-Forwarded-*` would be merged) and no field is named in
     /// `Connection`.
     var passesThrough: Bool { raw != nil && !facts.trustForwardedHeaders && !connectionNamesOthers }
+
+    /// Writes the head: from the client's bytes when it ``passesThrough``, else from NIO's type.
+    func write(into buffer: inout ByteBuffer) {
+        if passesThrough, let raw {
+            buffer.writeRequestHead(passingThrough: self, raw: raw)
+        } else {
+            buffer.writeRequestHead(head)
+        }
+    }
 }
 
 extension ByteBuffer {

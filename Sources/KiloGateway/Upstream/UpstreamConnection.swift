@@ -76,34 +76,16 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler, H
     var requestEncoder: UpstreamRequestEncoder?
     var responseDecoder: HTTP1Decoder<UpstreamConnection>?
 
-    /// Writes a request head; `chunked`: its fields say `Transfer-Encoding: chunked`.
-    func writeHead(_ head: HTTPRequestHead, chunked: Bool) {
-        responseDecoder?.expectResponse(toHEAD: head.method == .HEAD)
-        if let requestEncoder {
-            requestEncoder.writeHead(head, chunked: chunked)
-        } else {
-            context?.write(wrapOutboundOut(.head(head)), promise: nil)
-        }
+    /// Writes a request head that `serialise` puts into a buffer (`chunked`: it says
+    /// `Transfer-Encoding: chunked`); the response decoder learns whether it answers a `HEAD`.
+    func writeHead(method: HTTPMethod, chunked: Bool, _ serialise: (inout ByteBuffer) -> Void) {
+        responseDecoder?.expectResponse(toHEAD: method == .HEAD)
+        requestEncoder?.writeHead(chunked: chunked, serialise)
     }
 
-    /// Writes a head from the client's bytes (see ``UpstreamRequestHead/passesThrough``).
-    func writeHead(passingThrough request: UpstreamRequestHead, raw: RawHead) {
-        responseDecoder?.expectResponse(toHEAD: request.client.method == .HEAD)
-        if let requestEncoder {
-            requestEncoder.writeHead(passingThrough: request, raw: raw)
-        } else {
-            context?.write(wrapOutboundOut(.head(request.head)), promise: nil)
-        }
-    }
-
-    /// Writes a body part or the end.
+    /// Writes a body part or the end (nothing once the connection left HTTP).
     func write(_ part: HTTPClientRequestPart) {
-        if case .head(let head) = part { return writeHead(head, chunked: WireFormat.framingFields(of: head.headers).hasTransferEncoding) }
-        if let requestEncoder {
-            requestEncoder.write(part)
-        } else {
-            context?.write(wrapOutboundOut(part), promise: nil)
-        }
+        requestEncoder?.write(part)
     }
 
     func flush() {
