@@ -31,14 +31,14 @@ enum WireFormat {
             return
         }
         var prefix = context.channel.allocator.buffer(capacity: 18)
-        prefix.writeString(String(count, radix: 16))
-        prefix.writeStaticString("\r\n")
+        prefix.writeChunkSize(count)
         context.write(NIOAny(IOData.byteBuffer(prefix)), promise: nil)
         context.write(NIOAny(body), promise: nil)
-        var suffix = context.channel.allocator.buffer(capacity: 2)
-        suffix.writeStaticString("\r\n")
-        context.write(NIOAny(IOData.byteBuffer(suffix)), promise: promise)
+        context.write(NIOAny(IOData.byteBuffer(crlf)), promise: promise)
     }
+
+    /// The CRLF after each chunk: one buffer shared by every chunk (writes never change it).
+    private static let crlf = ByteBuffer(staticString: "\r\n")
 
     /// Ends a body: the last chunk and trailers when chunked, otherwise nothing (a promise is
     /// still completed in order, by an empty write).
@@ -119,6 +119,20 @@ extension ByteBuffer {
             if addingChunked { out.put("transfer-encoding: chunked\r\n") }
             out.put("\r\n")
             return out.count
+        }
+    }
+
+    /// Writes a chunk's size line: the size in hexadecimal, then CRLF (no String made).
+    mutating func writeChunkSize(_ size: Int) {
+        let digits = max(1, (Int.bitWidth - size.leadingZeroBitCount + 3) / 4)
+        writeWithUnsafeMutableBytes(minimumWritableBytes: digits + 2) { bytes in
+            for index in 0..<digits {
+                let nibble = (size >> (4 * (digits - 1 - index))) & 0xF
+                bytes[index] = UInt8(nibble < 10 ? 48 + nibble : 87 + nibble)
+            }
+            bytes[digits] = 0x0D
+            bytes[digits + 1] = 0x0A
+            return digits + 2
         }
     }
 

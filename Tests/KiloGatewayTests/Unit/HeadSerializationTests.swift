@@ -141,4 +141,11 @@ import Testing
         }
         #expect(String(buffer: flushed) == "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
     }
+
+    @Test(arguments: [(1, "1"), (15, "f"), (16, "10"), (255, "ff"), (4096, "1000"), (0x1_0000_0000, "100000000")])
+    func chunkSizeLinesAreLowercaseHex(_ size: Int, _ hex: String) {
+        var buffer = ByteBuffer()
+        buffer.writeChunkSize(size)
+        #expect(String(buffer: buffer) == hex + "\r\n")
+    }
 }
