@@ -90,8 +90,8 @@ enum HopByHopHeaders {
 }
 
 extension Substring {
-    /// Without leading and trailing spaces and tabs, on bytes.
-    fileprivate var trimmingSpaces: Substring {
+    /// Without leading and trailing spaces and tabs (HTTP's optional whitespace), on bytes.
+    var trimmingSpaces: Substring {
         var bytes = self.utf8[...]
         while let first = bytes.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { bytes = bytes.dropFirst() }
         while let last = bytes.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { bytes = bytes.dropLast() }

@@ -51,15 +51,6 @@ enum RequestFraming: Equatable {
     var hasBody: Bool { self != .none }
 }
 
-extension Substring {
-    /// Without leading and trailing spaces and tabs (HTTP's optional whitespace).
-    fileprivate var trimmingSpaces: Substring {
-        var result = self
-        while let first = result.first, first == " " || first == "\t" { result = result.dropFirst() }
-        while let last = result.last, last == " " || last == "\t" { result = result.dropLast() }
-        return result
-    }
-}
 
 /// What the gateway reads from a request head besides its fields: how its body is delimited and
 /// whether the connection may carry another request after it. The HTTP/1 parser gathers these

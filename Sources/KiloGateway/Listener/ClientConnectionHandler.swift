@@ -183,7 +183,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             requestOpen = false
             let reply: GatewayError =
                 parserError == .headerOverflow
-                ? .headersTooLarge : .badRequest("malformed HTTP request: \(parserError)")
+                ? .headersTooLarge : .badRequest("malformed HTTP request: \(parserError.explanation)")
             writeLocalReply(error: reply, service: nil, keepAlive: false)
             return
         }
@@ -348,15 +348,18 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// Writes a response part: straight to the HTTP/1 encoder when there is one, else down the
     /// pipeline. A final head marks the response started and tells the encoder whether it answers `HEAD`.
     private func write(_ part: HTTPServerResponsePart, context: ChannelHandlerContext) {
-        if case .head(let head) = part, head.status.code >= 200 || head.status.code == 101 {
-            responseHeadWritten = true
-            responseEncoder?.answeringHEAD = currentHead?.method == .HEAD
-        }
+        if case .head(let head) = part, head.status.code >= 200 || head.status.code == 101 { finalHeadGoesOut() }
         if let responseEncoder {
             responseEncoder.write(part)
         } else {
             context.write(wrapOutboundOut(part), promise: nil)
         }
+    }
+
+    /// The response is started; the encoder learns whether it answers a `HEAD` (no body bytes).
+    private func finalHeadGoesOut() {
+        responseHeadWritten = true
+        responseEncoder?.answeringHEAD = currentHead?.method == .HEAD
     }
 
     /// Whether a response head can be written from an upstream's bytes: only to an HTTP/1
@@ -366,8 +369,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// Writes a final head from an upstream's bytes (see ``UpstreamResponseHead/passesThrough(_:_:)``).
     func writeResponseHead(passingThrough upstream: UpstreamResponseHead, hasLength: Bool, requestID: String, keepAlive: Bool) {
         guard context != nil, !isClosing, let responseEncoder else { return }
-        responseHeadWritten = true
-        responseEncoder.answeringHEAD = currentHead?.method == .HEAD
+        finalHeadGoesOut()
         responseEncoder.writeHead(
             passingThrough: upstream, hasLength: hasLength, version: currentHead?.version ?? .http1_1, requestID: requestID,
             keepAlive: keepAlive)

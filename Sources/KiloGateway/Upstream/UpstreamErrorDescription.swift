@@ -1,4 +1,5 @@
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 
 #if canImport(Glibc)
@@ -18,6 +19,8 @@ enum UpstreamErrorDescription {
             return "cannot connect to \(error.host):\(error.port)"
         case let error as IOError:
             return String(cString: strerror(error.errnoCode)).lowercased()
+        case let error as HTTPParserError:
+            return "malformed HTTP response: \(error.explanation)"
         case is ChannelError:
             if case ChannelError.connectTimeout = error { return "connect timeout" }
             return "\(error)"

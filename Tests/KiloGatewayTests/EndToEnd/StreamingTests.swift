@@ -119,6 +119,10 @@ extension EndToEndTests {
                 #expect(conflicting.text.hasPrefix("HTTP/1.1 400"))
                 let garbage = try await gateway.raw("NOT HTTP AT ALL\r\n\r\n")
                 #expect(garbage.text.hasPrefix("HTTP/1.1 400") || garbage.text.isEmpty)
+                // The reply says what was wrong in words, not as a parser's error name.
+                let bareLF = try await gateway.raw("GET /api/echo/x HTTP/1.1\nHost: t\n\n")
+                #expect(bareLF.text.hasPrefix("HTTP/1.1 400"))
+                #expect(bareLF.text.contains("malformed HTTP request: a line does not end with CR LF"))
                 #expect(gateway.upstream("echo").stats.requestCount == 0)
                 #expect(try await gateway.get("/api/echo/fine").status == 200)
             }
