@@ -79,15 +79,7 @@ public final class WebSocketEchoUpstream: Sendable {
     public static func withRunning<Result>(
         group: any EventLoopGroup, _ body: (WebSocketEchoUpstream) async throws -> Result
     ) async throws -> Result {
-        let upstream = try await start(group: group)
-        do {
-            let result = try await body(upstream)
-            try await upstream.stop()
-            return result
-        } catch {
-            try? await upstream.stop()
-            throw error
-        }
+        try await withStopping(try await start(group: group), stop: { try await $0.stop() }, body)
     }
 
     /// Forgets the counters and the last upgrade request; open connections are unaffected.

@@ -7,14 +7,7 @@ func withUpstream<T>(
     _ body: (DemoUpstream) async throws -> T
 ) async throws -> T {
     let upstream = try await DemoUpstream.start(behaviour: behaviour, group: MultiThreadedEventLoopGroup.singleton)
-    do {
-        let result = try await body(upstream)
-        try await upstream.stop()
-        return result
-    } catch {
-        try? await upstream.stop()
-        throw error
-    }
+    return try await withStopping(upstream, stop: { try await $0.stop() }, body)
 }
 
 /// A minimal request head with `Host`, for raw sends.

@@ -10,15 +10,7 @@ import NIOPosix
 enum HealthTestSupport {
     /// Runs `body` with an event loop group of its own, shut down afterwards.
     static func withGroup<T>(_ body: (MultiThreadedEventLoopGroup) async throws -> T) async throws -> T {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        do {
-            let result = try await body(group)
-            try await group.shutdownGracefully()
-            return result
-        } catch {
-            try? await group.shutdownGracefully()
-            throw error
-        }
+        try await withStopping(MultiThreadedEventLoopGroup(numberOfThreads: 1), stop: { try await $0.shutdownGracefully() }, body)
     }
 
     /// Polls `condition` until it holds or `timeout` passes; returns whether it held.

@@ -88,14 +88,11 @@ func withGateway<T>(
 func runThenStop<Result>(
     server: GatewayServer, upstreams: [DemoUpstream], _ body: () async throws -> Result
 ) async throws -> Result {
-    do {
-        let result = try await body()
-        await server.shutdown(drainTimeout: .seconds(1))
-        for upstream in upstreams { try? await upstream.stop() }
-        return result
-    } catch {
-        await server.shutdown(drainTimeout: .seconds(1))
-        for upstream in upstreams { try? await upstream.stop() }
-        throw error
-    }
+    try await withStopping(
+        server,
+        stop: { server in
+            await server.shutdown(drainTimeout: .seconds(1))
+            for upstream in upstreams { try? await upstream.stop() }
+        },
+        { _ in try await body() })
 }
