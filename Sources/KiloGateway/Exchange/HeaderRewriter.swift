@@ -19,7 +19,8 @@ enum HeaderRewriter {
 
     /// The head sent upstream: hop-by-hop headers (and those `Connection` names) removed,
     /// `Expect` removed (the gateway answers it), `Host` set to the upstream, `X-Forwarded-*` and
-    /// `X-Request-ID` set, body framing re-derived. Built in one pass over the client's headers.
+    /// `X-Request-ID` set, body framing re-derived. The general path: a head from an HTTP/1
+    /// client is usually written from its bytes instead (`UpstreamRequestHead`).
     static func upstreamRequestHead(
         from client: HTTPRequestHead,
         target: String,
@@ -27,23 +28,19 @@ enum HeaderRewriter {
         framing: RequestFraming,
         facts: ClientFacts
     ) -> HTTPRequestHead {
-        let headers =
-            upstreamRequestHeaders(client, upstreamAuthority: upstreamAuthority, framing: framing, facts: facts, named: nil)
-            ?? upstreamRequestHeaders(
-                client, upstreamAuthority: upstreamAuthority, framing: framing, facts: facts,
-                named: connectionNamedHeaders(client.headers))!
+        let headers = upstreamRequestHeaders(
+            client, upstreamAuthority: upstreamAuthority, framing: framing, facts: facts, named: HopByHopHeaders.namedByConnection(client.headers))
         return HTTPRequestHead(version: .http1_1, method: client.method, uri: target, headers: HTTPHeaders(headers))
     }
 
-    /// The upstream request's headers; `nil` when `named` is `nil` and a `Connection` header
-    /// names other headers (the caller then collects those names and calls again).
+    /// The upstream request's headers; `named`: the names the client's `Connection` lists.
     private static func upstreamRequestHeaders(
         _ client: HTTPRequestHead,
         upstreamAuthority: String,
         framing: RequestFraming,
         facts: ClientFacts,
-        named: [Substring]?
-    ) -> [(String, String)]? {
+        named: [Substring]
+    ) -> [(String, String)] {
         let trusted = facts.trustForwardedHeaders
         var headers: [(String, String)] = []
         headers.reserveCapacity(client.headers.count + 6)
@@ -51,19 +48,15 @@ enum HeaderRewriter {
         var forwardedFor = ""
         var hasForwardedProto = false
         var hasForwardedHost = false
-        var scratch: [Substring] = []
         for (name, value) in client.headers {
             let kind = HeaderName(name)
             switch kind {
-            case .connection:
-                if named == nil && HopByHopHeaders.addNamedTokens(of: value, to: &scratch) { return nil }
-                continue
-            case .transferEncoding, .otherHopByHop, .contentLength, .expect, .xRequestID:
+            case .connection, .transferEncoding, .otherHopByHop, .contentLength, .expect, .xRequestID:
                 continue
             default:
                 break
             }
-            if let named, HopByHopHeaders.isNamed(name, by: named) { continue }
+            if HopByHopHeaders.isNamed(name, by: named) { continue }
             switch kind {
             case .host:
                 if originalHost == nil { originalHost = value }
@@ -112,18 +105,10 @@ enum HeaderRewriter {
         return headers
     }
 
-    /// The names every `Connection` header lists, besides `keep-alive` and `close`.
-    private static func connectionNamedHeaders(_ headers: HTTPHeaders) -> [Substring] {
-        var named: [Substring] = []
-        for (name, value) in headers where HeaderName(name) == .connection {
-            HopByHopHeaders.addNamedTokens(of: value, to: &named)
-        }
-        return named
-    }
-
     /// The head sent to the client: hop-by-hop headers (and those `Connection` names) removed,
     /// request id added, a `Location` that points at the upstream rewritten, keep-alive decided
-    /// by the caller. Built in one pass over the upstream's headers.
+    /// by the caller. The general path: most heads are written from the upstream's bytes
+    /// instead (`UpstreamResponseHead`).
     static func clientResponseHead(
         from upstream: HTTPResponseHead,
         clientVersion: HTTPVersion,
@@ -131,11 +116,9 @@ enum HeaderRewriter {
         location: @autoclosure () -> LocationRewriter?,
         keepAlive: Bool
     ) -> HTTPResponseHead {
-        let headers =
-            clientResponseHeaders(upstream, requestID: requestID, location: location, keepAlive: keepAlive, clientVersion: clientVersion, named: nil)
-            ?? clientResponseHeaders(
-                upstream, requestID: requestID, location: location, keepAlive: keepAlive, clientVersion: clientVersion,
-                named: connectionNamedHeaders(upstream.headers))!
+        let headers = clientResponseHeaders(
+            upstream, requestID: requestID, location: location, keepAlive: keepAlive, clientVersion: clientVersion,
+            named: HopByHopHeaders.namedByConnection(upstream.headers))
         return HTTPResponseHead(version: clientVersion, status: upstream.status, headers: HTTPHeaders(headers))
     }
 
@@ -145,20 +128,18 @@ enum HeaderRewriter {
         location: () -> LocationRewriter?,
         keepAlive: Bool,
         clientVersion: HTTPVersion,
-        named: [Substring]?
-    ) -> [(String, String)]? {
+        named: [Substring]
+    ) -> [(String, String)] {
         var headers: [(String, String)] = []
         headers.reserveCapacity(upstream.headers.count + 2)
         var hasTransferCoding = false
         var hasRequestID = false
         var upgrade: String?
-        var lengthAt: Int?
-        var scratch: [Substring] = []
+        var hasLength = false
         for (name, value) in upstream.headers {
             let kind = HeaderName(name)
             switch kind {
             case .connection:
-                if named == nil && HopByHopHeaders.addNamedTokens(of: value, to: &scratch) { return nil }
                 continue
             case .transferEncoding:
                 hasTransferCoding = true
@@ -169,10 +150,10 @@ enum HeaderRewriter {
             default:
                 break
             }
-            if let named, HopByHopHeaders.isNamed(name, by: named) { continue }
+            if HopByHopHeaders.isNamed(name, by: named) { continue }
             switch kind {
             case .contentLength:
-                if lengthAt == nil { lengthAt = headers.count }
+                hasLength = true
                 headers.append((name, value))
             case .xRequestID:
                 hasRequestID = true
@@ -183,7 +164,7 @@ enum HeaderRewriter {
                 headers.append((name, value))
             }
         }
-        if hasTransferCoding, lengthAt != nil {
+        if hasTransferCoding, hasLength {
             headers.removeAll { HeaderName($0.0) == .contentLength }  // a transfer coding wins over a length (RFC 9112 §6.3)
         }
         if !hasRequestID { headers.append(("x-request-id", requestID)) }

@@ -5,23 +5,11 @@ import NIOHTTP1
 enum HopByHopHeaders {
     /// Removes the hop-by-hop headers and those listed in `Connection`.
     ///
-    /// One pass over the names decides what to do; a head without hop-by-hop headers is left
-    /// untouched. The head rewrites in `HeaderRewriter` do the same in the pass that builds their head.
+    /// A head without hop-by-hop headers is left untouched. The head rewrites in `HeaderRewriter`
+    /// do the same in the pass that builds their head.
     static func remove(from headers: inout HTTPHeaders) {
-        var named: [Substring] = []
-        var found = false
-        for (name, value) in headers {
-            switch HeaderName(name) {
-            case .connection:
-                found = true
-                addNamedTokens(of: value, to: &named)
-            case .transferEncoding, .otherHopByHop:
-                found = true
-            default:
-                continue
-            }
-        }
-        guard found else { return }
+        guard headers.contains(where: { HeaderName($0.name).isHopByHop }) else { return }
+        let named = namedByConnection(headers)
         var kept: [(String, String)] = []
         kept.reserveCapacity(headers.count)
         for (name, value) in headers where !HeaderName(name).isHopByHop && !isNamed(name, by: named) {
@@ -30,20 +18,19 @@ enum HopByHopHeaders {
         headers = HTTPHeaders(kept)
     }
 
-    /// Adds the header names a `Connection` value lists (besides `keep-alive` and `close`);
-    /// returns whether it listed any.
-    @discardableResult
-    static func addNamedTokens(of connectionValue: String, to named: inout [Substring]) -> Bool {
-        if equalsIgnoringCase(connectionValue, "keep-alive") || equalsIgnoringCase(connectionValue, "close") { return false }
-        var any = false
-        for token in connectionValue.utf8.split(separator: UInt8(ascii: ",")) {
-            let trimmed = Substring(token).trimmingSpaces
-            if !trimmed.isEmpty && !equalsIgnoringCase(trimmed, "keep-alive") && !equalsIgnoringCase(trimmed, "close") {
-                named.append(trimmed)
-                any = true
+    /// The header names every `Connection` header lists, besides `keep-alive` and `close`.
+    static func namedByConnection(_ headers: HTTPHeaders) -> [Substring] {
+        var named: [Substring] = []
+        for (name, value) in headers where HeaderName(name) == .connection {
+            if equalsIgnoringCase(value, "keep-alive") || equalsIgnoringCase(value, "close") { continue }
+            for token in value.utf8.split(separator: UInt8(ascii: ",")) {
+                let trimmed = Substring(token).trimmingSpaces
+                if !trimmed.isEmpty && !equalsIgnoringCase(trimmed, "keep-alive") && !equalsIgnoringCase(trimmed, "close") {
+                    named.append(trimmed)
+                }
             }
         }
-        return any
+        return named
     }
 
     /// Whether a `Connection` header listed `name`.
