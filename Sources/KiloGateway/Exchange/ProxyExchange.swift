@@ -578,8 +578,8 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         let service = self.service.name
         let requestID = self.requestID
         let started = NIODeadline.now()
-        let tunnel = Tunnel(eventLoop: loop.eventLoop, idleTimeout: TimeAmount(loop.edge.tunnelIdleTimeout)) { [weak loop] reason in
-            loop?.logger.debug(
+        let tunnel = Tunnel(eventLoop: loop.eventLoop, idleTimeout: TimeAmount(loop.edge.tunnelIdleTimeout)) { reason in  // not `weak loop`: see LoopContext.track
+            loop.logger.debug(
                 "upgraded connection ended",
                 metadata: [
                     "requestId": "\(requestID)", "service": "\(service)", "reason": "\(reason)",

@@ -36,6 +36,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var inputClosed = false
     private var isClosing = false
     /// Keep-alive timer: scheduled once and re-armed lazily, so a busy connection pays nothing per request.
+    /// The timers hold the handler strongly and `channelInactive` cancels them: a `weak` capture
+    /// would give the handler a side table, and every retain and release of it (about twenty per
+    /// request, most in NIO's pipeline) would take the runtime's slow path.
     private var idleTimer: Scheduled<Void>?
     /// Since when the connection has been waiting for a request; `nil` while one is in progress.
     private var idleSince: NIODeadline?
@@ -525,8 +528,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             isClosing = true
             if requestOpen {
                 context.close(mode: .output, promise: nil)
-                context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(2)) { [weak self] in
-                    guard let self else { return }
+                context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(2)) { [self] in
                     self.context?.close(promise: nil)
                 }
                 pendingRead = false
@@ -562,8 +564,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     private func armHeaderTimer() {
         headerTimer?.cancel()
         let timeout = TimeAmount(loop.edge.limits.headerTimeout)
-        headerTimer = context?.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] in
-            guard let self else { return }
+        headerTimer = context?.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
             self.headerTimer = nil
             guard !self.requestOpen, !self.responseOpen else { return }
             self.closeNow()
@@ -577,8 +578,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     private func scheduleIdleCheck(at deadline: NIODeadline) {
-        idleTimer = context?.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in
-            guard let self else { return }
+        idleTimer = context?.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
             self.idleTimer = nil
             guard !self.isClosing else { return }
             let timeout = TimeAmount(self.loop.edge.limits.keepAliveTimeout)

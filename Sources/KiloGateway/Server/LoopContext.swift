@@ -29,7 +29,9 @@ final class LoopContext {
 
     func track(_ tunnel: Tunnel) {
         tunnels[ObjectIdentifier(tunnel)] = tunnel
-        tunnel.onRemove = { [weak self] ended in self?.untrack(ended) }
+        // Strong: the loop outlives its tunnels, and a weak reference would give it a side table
+        // (every later retain of it the runtime's slow kind).
+        tunnel.onRemove = { [self] ended in self.untrack(ended) }
     }
 
     func untrack(_ tunnel: Tunnel) {

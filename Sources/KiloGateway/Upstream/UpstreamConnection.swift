@@ -25,7 +25,10 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler, H
     let id: Int
     /// Requests started on this connection; above zero it is a reused connection.
     private(set) var requestsStarted = 0
-    weak var pool: UpstreamPool?
+    /// Strong, not `weak` (a weak reference gives the pool a side table and makes each of its
+    /// retains per request the runtime's slow kind): the pool holds its connections, and the
+    /// cycle ends when the connection closes (`channelInactive`) or leaves the pool.
+    var pool: UpstreamPool?
     /// The exchange holding the lease, if any; leaving it disarms the deadline.
     var delegate: (any UpstreamConnectionDelegate)? {
         didSet { armed = false }
@@ -182,6 +185,7 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler, H
             delegate.upstreamClosed(error: firstError)
         }
         pool?.connectionClosed(self)
+        pool = nil
         context.fireChannelInactive()
     }
 

@@ -98,8 +98,7 @@ final class UpstreamPool {
             connections.removeValue(forKey: id)?.close()
             connect(for: requester)
         case .wait:
-            let timer = eventLoop.assumeIsolated().scheduleTask(in: queueTimeout) { [weak self] in
-                guard let self else { return }
+            let timer = eventLoop.assumeIsolated().scheduleTask(in: queueTimeout) { [self] in
                 self.waiterTimedOut(waiterID)
             }
             waiters[waiterID] = Waiter(requester: requester, timer: timer)
@@ -190,8 +189,7 @@ final class UpstreamPool {
     }
 
     private func scheduleSweep(at deadline: NIODeadline) {
-        sweepTimer = eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in
-            guard let self else { return }
+        sweepTimer = eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in  // strong: see UpstreamConnection.pool
             self.sweepTimer = nil
             self.sweepIdleConnections()
         }
