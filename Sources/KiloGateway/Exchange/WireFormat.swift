@@ -22,44 +22,45 @@ enum WireFormat {
         return (hasLength, hasTransferEncoding)
     }
 
-    /// Writes one body part: as it is, or as one chunk (three writes, so the part is not copied).
-    /// An empty part is passed on unframed: as a chunk it would end the body.
-    static func writeBody(_ body: IOData, chunked: Bool, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+    /// Writes one body part: as it is, or as one chunk (the part itself is not copied into a
+    /// chunk buffer). An empty part is passed on unframed: as a chunk it would end the body.
+    static func writeBody(
+        _ body: IOData, chunked: Bool, to outbox: SocketOutbox, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?
+    ) {
         let count = body.readableBytes
         guard chunked && count > 0 else {
-            context.write(NIOAny(body), promise: promise)
+            outbox.write(body, context: context, promise: promise)
             return
         }
-        var prefix = context.channel.allocator.buffer(capacity: 18)
-        prefix.writeChunkSize(count)
-        context.write(NIOAny(IOData.byteBuffer(prefix)), promise: nil)
-        context.write(NIOAny(body), promise: nil)
-        context.write(NIOAny(IOData.byteBuffer(crlf)), promise: promise)
+        outbox.write(context: context, promise: nil) { $0.writeChunkSize(count) }
+        outbox.write(body, context: context, promise: nil)
+        outbox.write(context: context, promise: promise) { $0.writeStaticString("\r\n") }
     }
-
-    /// The CRLF after each chunk: one buffer shared by every chunk (writes never change it).
-    private static let crlf = ByteBuffer(staticString: "\r\n")
 
     /// Ends a body: the last chunk and trailers when chunked, otherwise nothing (a promise is
     /// still completed in order, by an empty write).
-    static func writeEnd(trailers: HTTPHeaders?, chunked: Bool, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+    static func writeEnd(
+        trailers: HTTPHeaders?, chunked: Bool, to outbox: SocketOutbox, context: ChannelHandlerContext,
+        promise: EventLoopPromise<Void>?
+    ) {
         guard chunked else {
-            if let promise { context.write(NIOAny(IOData.byteBuffer(ByteBuffer())), promise: promise) }
+            if let promise { outbox.write(.byteBuffer(ByteBuffer()), context: context, promise: promise) }
             return
         }
-        var buffer = context.channel.allocator.buffer(capacity: 5)
-        buffer.writeStaticString("0\r\n")
-        buffer.writeHeaderFields(trailers ?? HTTPHeaders())
-        context.write(NIOAny(IOData.byteBuffer(buffer)), promise: promise)
+        outbox.write(context: context, promise: promise) { buffer in
+            buffer.writeStaticString("0\r\n")
+            buffer.writeHeaderFields(trailers ?? HTTPHeaders())
+        }
     }
 }
 
-/// One of the gateway's HTTP/1 encoders: a pipeline handler that its connection handler, right
-/// above it, may also call directly — the same bytes in the same order, without wrapping each
-/// part in `NIOAny` and casting it back.
+/// One of the gateway's HTTP/1 encoders: a pipeline handler, the first before the socket, that
+/// its connection handler may also call directly — the same bytes in the same order, without
+/// wrapping each part in `NIOAny` and casting it back. Its bytes go out through its ``SocketOutbox``.
 protocol DirectHTTPEncoder: ChannelOutboundHandler, AnyObject where OutboundOut == IOData {
     /// The encoder's own context while it is in a pipeline.
     var encoderContext: ChannelHandlerContext? { get set }
+    var outbox: SocketOutbox { get }
     func encode(_ part: OutboundIn, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?)
 }
 
@@ -69,6 +70,7 @@ extension DirectHTTPEncoder {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        outbox.handOver(context: context)
         encoderContext = nil
     }
 
@@ -76,10 +78,26 @@ extension DirectHTTPEncoder {
         encode(unwrapOutboundIn(data), context: context, promise: promise)
     }
 
+    func flush(context: ChannelHandlerContext) {
+        outbox.flush(context: context)
+    }
+
+    /// What was written goes out before the socket is shut (or closed).
+    func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        outbox.flush(context: context)
+        context.close(mode: mode, promise: promise)
+    }
+
     /// Encodes a part as if it had been written down the pipeline (dropped once the encoder left it).
     func write(_ part: OutboundIn) {
         guard let encoderContext else { return }
         encode(part, context: encoderContext, promise: nil)
+    }
+
+    /// Flushes as a flush down the pipeline would, without the trip through the handlers above.
+    func flush() {
+        guard let encoderContext else { return }
+        outbox.flush(context: encoderContext)
     }
 }
 

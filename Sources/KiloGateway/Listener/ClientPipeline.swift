@@ -10,7 +10,8 @@ enum ClientPipeline {
         let sync = channel.pipeline.syncOperations
         // No pipelining helper (the connection handler orders requests itself); the gateway's own
         // decoder and encoder instead of NIO's.
-        let encoder = ClientResponseEncoder()
+        // Plain http is the listener's TCP socket itself; https has the TLS handler before it.
+        let encoder = ClientResponseEncoder(sendsItself: scheme == "http")
         let handler = ClientConnectionHandler(loop: loop, scheme: scheme, responseEncoder: encoder)
         try sync.addHandler(encoder)
         try sync.addHandler(HTTP1Decoder(.request, maxHeadBytes: loop.edge.limits.maxHeaderBytes, sink: handler))

@@ -17,29 +17,14 @@ final class ClientResponseEncoder: DirectHTTPEncoder, RemovableChannelHandler {
     /// answers was a `HEAD` (NIO's encoder learns this from its paired decoder).
     var answeringHEAD = false
     var encoderContext: ChannelHandlerContext?
+    /// A head and a small body are gathered there and leave in one write at the flush.
+    let outbox: SocketOutbox
     private var isChunked = false
     private var suppressBody = false
-    /// A sized response's head, held back until its first body part so that a small body goes
-    /// out in the same buffer: one write and one iovec fewer per small response.
-    private var heldHead: ByteBuffer?
 
-    /// Room for a small body after a held head.
-    private static let heldHeadCapacity = 2048
-
-    func flush(context: ChannelHandlerContext) {
-        writeHeldHead(context: context)
-        context.flush()
-    }
-
-    func handlerRemoved(context: ChannelHandlerContext) {
-        writeHeldHead(context: context)
-        encoderContext = nil
-    }
-
-    private func writeHeldHead(context: ChannelHandlerContext) {
-        guard let head = heldHead else { return }
-        heldHead = nil
-        context.write(wrapOutboundOut(.byteBuffer(head)), promise: nil)
+    /// - Parameter sendsItself: the encoder is the first handler before a plain TCP socket (see ``SocketOutbox``).
+    init(sendsItself: Bool) {
+        outbox = SocketOutbox(canSend: sendsItself)
     }
 
     /// What a head's framing fields become, and how its body is written.
@@ -48,12 +33,9 @@ final class ClientResponseEncoder: DirectHTTPEncoder, RemovableChannelHandler {
         var dropFraming = false
         var dropTransferEncoding = false
         var addChunked = false
-        /// A sized body follows: the head waits for its first part.
-        var holdForBody = false
     }
 
-    private func beginHead(status: HTTPResponseStatus, version: HTTPVersion, hasLength: Bool, context: ChannelHandlerContext) -> HeadFraming {
-        writeHeldHead(context: context)
+    private func beginHead(status: HTTPResponseStatus, version: HTTPVersion, hasLength: Bool) -> HeadFraming {
         let code = status.code
         if code >= 200 || code == 101 {
             suppressBody = answeringHEAD
@@ -65,7 +47,6 @@ final class ClientResponseEncoder: DirectHTTPEncoder, RemovableChannelHandler {
             framing.dropFraming = true
         } else if hasLength {
             framing.dropTransferEncoding = true
-            framing.holdForBody = !suppressBody
         } else if version.major == 1 && version.minor >= 1 {
             framing.dropTransferEncoding = true
             framing.addChunked = true
@@ -74,55 +55,38 @@ final class ClientResponseEncoder: DirectHTTPEncoder, RemovableChannelHandler {
         return framing
     }
 
-    private func finishHead(_ buffer: ByteBuffer, hold: Bool, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
-        if hold {
-            heldHead = buffer
-        } else {
-            context.write(wrapOutboundOut(.byteBuffer(buffer)), promise: promise)
-        }
-    }
-
     /// Writes a final head passed through from an upstream's bytes (see
     /// ``UpstreamResponseHead/passesThrough(_:_:)``), with the same framing rules as any head.
     func writeHead(passingThrough upstream: UpstreamResponseHead, hasLength: Bool, version: HTTPVersion, requestID: String, keepAlive: Bool) {
         guard let context = encoderContext else { return }
-        let framing = beginHead(status: upstream.status, version: version, hasLength: hasLength, context: context)
-        var buffer = context.channel.allocator.buffer(capacity: framing.holdForBody ? Self.heldHeadCapacity : 0)
-        buffer.writeResponseHead(
-            passingThrough: upstream, version: version, requestID: requestID, keepAlive: keepAlive,
-            dropLength: framing.dropFraming, addingChunked: framing.addChunked)
-        finishHead(buffer, hold: framing.holdForBody, context: context, promise: nil)
+        let framing = beginHead(status: upstream.status, version: version, hasLength: hasLength)
+        outbox.write(context: context, promise: nil) { buffer in
+            buffer.writeResponseHead(
+                passingThrough: upstream, version: version, requestID: requestID, keepAlive: keepAlive,
+                dropLength: framing.dropFraming, addingChunked: framing.addChunked)
+        }
     }
 
     func encode(_ part: HTTPServerResponsePart, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
         switch part {
         case .head(var head):
             let (hasLength, hasTransferEncoding) = WireFormat.framingFields(of: head.headers)
-            let framing = beginHead(status: head.status, version: head.version, hasLength: hasLength, context: context)
+            let framing = beginHead(status: head.status, version: head.version, hasLength: hasLength)
             if framing.dropFraming && (hasLength || hasTransferEncoding) {
                 head.headers.remove(name: "content-length")
                 head.headers.remove(name: "transfer-encoding")
             } else if framing.dropTransferEncoding && hasTransferEncoding {
                 head.headers.remove(name: "transfer-encoding")
             }
-            let hold = framing.holdForBody && promise == nil
-            var buffer = context.channel.allocator.buffer(capacity: hold ? Self.heldHeadCapacity : 0)
-            buffer.writeResponseHead(head, addingChunked: framing.addChunked)
-            finishHead(buffer, hold: hold, context: context, promise: promise)
+            outbox.write(context: context, promise: promise) { $0.writeResponseHead(head, addingChunked: framing.addChunked) }
         case .body(let body):
             if suppressBody {
                 promise?.fail(NIOHTTPResponseEncoderError.responseBodyNotAllowed)
-            } else if var head = heldHead, case .byteBuffer(var bytes) = body, bytes.readableBytes <= head.writableBytes {
-                heldHead = nil
-                head.writeBuffer(&bytes)
-                context.write(wrapOutboundOut(.byteBuffer(head)), promise: promise)
             } else {
-                writeHeldHead(context: context)
-                WireFormat.writeBody(body, chunked: isChunked, context: context, promise: promise)
+                WireFormat.writeBody(body, chunked: isChunked, to: outbox, context: context, promise: promise)
             }
         case .end(let trailers):
-            writeHeldHead(context: context)
-            WireFormat.writeEnd(trailers: trailers, chunked: isChunked, context: context, promise: promise)
+            WireFormat.writeEnd(trailers: trailers, chunked: isChunked, to: outbox, context: context, promise: promise)
             isChunked = false
             suppressBody = false
         }

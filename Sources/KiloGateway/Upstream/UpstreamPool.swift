@@ -256,7 +256,7 @@ final class UpstreamPool {
                     }
                     // Bytes after a 101 are the upgraded protocol's: passed on when the decoder is removed.
                     let connection = boundConnection.value
-                    let encoder = UpstreamRequestEncoder()
+                    let encoder = UpstreamRequestEncoder(sendsItself: tls == nil)
                     let decoder = HTTP1Decoder(.response, maxHeadBytes: Self.maxResponseHeadBytes, sink: connection)
                     try sync.addHandler(encoder)
                     try sync.addHandler(decoder)

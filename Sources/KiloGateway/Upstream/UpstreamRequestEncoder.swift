@@ -12,33 +12,31 @@ final class UpstreamRequestEncoder: DirectHTTPEncoder, RemovableChannelHandler {
     typealias OutboundOut = IOData
 
     var encoderContext: ChannelHandlerContext?
+    let outbox: SocketOutbox
     private var isChunked = false
+
+    /// - Parameter sendsItself: the encoder is the first handler before a plain TCP socket (see ``SocketOutbox``).
+    init(sendsItself: Bool) {
+        outbox = SocketOutbox(canSend: sendsItself)
+    }
 
     /// Writes a head that `serialise` puts into a buffer; `chunked`: it says
     /// `Transfer-Encoding: chunked` (the caller knows; looking costs a pass over the fields).
     func writeHead(chunked: Bool, _ serialise: (inout ByteBuffer) -> Void) {
         guard let context = encoderContext else { return }
-        writeHead(chunked: chunked, context: context, promise: nil, serialise)
-    }
-
-    private func writeHead(
-        chunked: Bool, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?, _ serialise: (inout ByteBuffer) -> Void
-    ) {
         isChunked = chunked
-        var buffer = context.channel.allocator.buffer(capacity: 0)
-        serialise(&buffer)
-        context.write(wrapOutboundOut(.byteBuffer(buffer)), promise: promise)
+        outbox.write(context: context, promise: nil, serialise)
     }
 
     func encode(_ part: HTTPClientRequestPart, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
         switch part {
         case .head(let head):
-            let chunked = WireFormat.framingFields(of: head.headers).hasTransferEncoding
-            writeHead(chunked: chunked, context: context, promise: promise) { $0.writeRequestHead(head) }
+            isChunked = WireFormat.framingFields(of: head.headers).hasTransferEncoding
+            outbox.write(context: context, promise: promise) { $0.writeRequestHead(head) }
         case .body(let body):
-            WireFormat.writeBody(body, chunked: isChunked, context: context, promise: promise)
+            WireFormat.writeBody(body, chunked: isChunked, to: outbox, context: context, promise: promise)
         case .end(let trailers):
-            WireFormat.writeEnd(trailers: trailers, chunked: isChunked, context: context, promise: promise)
+            WireFormat.writeEnd(trailers: trailers, chunked: isChunked, to: outbox, context: context, promise: promise)
             isChunked = false
         }
     }

@@ -65,7 +65,7 @@ import Testing
 
     /// What a client channel receives from the encoder after `write`, flushed.
     private static func wire(answeringHEAD: Bool, _ write: (ClientResponseEncoder) -> Void) throws -> String {
-        let encoder = ClientResponseEncoder()
+        let encoder = ClientResponseEncoder(sendsItself: false)
         let channel = EmbeddedChannel(handler: encoder)
         defer { _ = try? channel.finish() }
         encoder.answeringHEAD = answeringHEAD

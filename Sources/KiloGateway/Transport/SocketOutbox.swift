@@ -1,0 +1,142 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import NIOCore
+
+/// The bytes one of the gateway's HTTP/1 encoders writes, on their way to the socket (the
+/// decisions are ``OutboxState``'s).
+///
+/// Small writes are gathered in one buffer, and at the flush a plain TCP socket gets them with
+/// one `send(2)` of the outbox's own: NIO's write path (pending-write bookkeeping, a pipeline
+/// hop and its channel checks for the write and again for the flush) cost about 3k instructions
+/// per socket and request. What the socket does not take (it is full, or it failed) is handed to
+/// NIO like any write, and NIO waits for the socket or reports the failure as it would have. The
+/// socket is reached through NIO's `withUnsafeTransportIfAvailable`, which refuses a closed one.
+/// Behind TLS the gathered bytes go to NIO as one write.
+///
+/// The gathered buffer is kept from request to request, so heads cost no allocation either.
+/// Runs on the channel's event loop.
+final class SocketOutbox {
+    private var state: OutboxState
+    /// Bytes written since the last flush.
+    private var gathered = ByteBuffer()
+    private var cachedSocket: NIOBSDSocket.Handle?
+
+    /// Room taken when the gathered buffer is first needed: a head and a small body.
+    private static let startingCapacity = 2048
+    /// A gathered buffer grown past this is let go once sent, not kept for the next request.
+    private static let largestKept = 64 * 1024
+
+    /// - Parameter canSend: the encoder is the first handler before a plain TCP socket.
+    init(canSend: Bool) {
+        state = OutboxState(canSend: canSend)
+    }
+
+    /// Writes what `serialise` puts into a buffer: gathered, or, with a promise, through NIO.
+    func write(context: ChannelHandlerContext, promise: EventLoopPromise<Void>?, _ serialise: (inout ByteBuffer) -> Void) {
+        guard promise != nil else {
+            if gathered.capacity == 0 { gathered.reserveCapacity(Self.startingCapacity) }
+            serialise(&gathered)
+            return
+        }
+        var buffer = context.channel.allocator.buffer(capacity: 0)
+        serialise(&buffer)
+        write(.byteBuffer(buffer), context: context, promise: promise)
+    }
+
+    func write(_ data: IOData, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+        let size: Int? =
+            switch data {
+            case .byteBuffer(let buffer): buffer.readableBytes
+            case .fileRegion: nil
+            }
+        switch state.route(bytes: size, hasPromise: promise != nil) {
+        case .gather:
+            guard case .byteBuffer(var buffer) = data else { return }
+            if gathered.capacity == 0 { gathered.reserveCapacity(max(Self.startingCapacity, buffer.readableBytes)) }
+            gathered.writeBuffer(&buffer)
+        case .nio(let track):
+            if gathered.readableBytes > 0 { handGathered(context: context, track: false) }  // ahead of this write, in order
+            context.write(NIOAny(data), promise: track ? tracking(promise, context: context) : promise)
+        }
+    }
+
+    /// Sends what was gathered (or has NIO flush).
+    func flush(context: ChannelHandlerContext) {
+        switch state.flush(gathered: gathered.readableBytes) {
+        case .nothing:
+            return
+        case .send:
+            let sent = send(context: context)
+            if sent == gathered.readableBytes {
+                if gathered.capacity > Self.largestKept { gathered = ByteBuffer() } else { gathered.clear() }
+                return
+            }
+            gathered.moveReaderIndex(forwardBy: sent)
+            state.sendFellShort()
+            handGathered(context: context, track: true)
+            context.flush()
+        case .nio(let track):
+            if gathered.readableBytes > 0 { handGathered(context: context, track: track) }
+            context.flush()
+        }
+    }
+
+    /// The encoder leaves the pipeline: what was gathered goes to NIO, for whatever follows.
+    func handOver(context: ChannelHandlerContext) {
+        if gathered.readableBytes > 0 { handGathered(context: context, track: false) }
+    }
+
+    private func handGathered(context: ChannelHandlerContext, track: Bool) {
+        let bytes = gathered
+        gathered = ByteBuffer()  // NIO holds those bytes now: the next ones get a buffer of their own
+        context.write(NIOAny(IOData.byteBuffer(bytes)), promise: track ? tracking(nil, context: context) : nil)
+    }
+
+    /// A promise that tells the state when NIO is done with a write (made when the writer gave none).
+    private func tracking(_ promise: EventLoopPromise<Void>?, context: ChannelHandlerContext) -> EventLoopPromise<Void> {
+        let promise = promise ?? context.eventLoop.makePromise(of: Void.self)
+        promise.futureResult.assumeIsolated().whenComplete { [self] _ in state.nioWriteCompleted() }
+        return promise
+    }
+
+    /// Sends the gathered bytes; returns how many the socket took (0 when it took none, failed or
+    /// is closed: NIO then tries and reports).
+    private func send(context: ChannelHandlerContext) -> Int {
+        // NIO closes the socket and marks the channel inactive in one step on this thread, with no
+        // callout between: while the channel is active, the descriptor is still this socket's.
+        guard context.channel.isActive, let socket = socket(context: context) else { return 0 }
+        return gathered.withUnsafeReadableBytes { bytes in
+            var sent = 0
+            while sent < bytes.count {
+                let result = Self.send(socket, bytes.baseAddress! + sent, bytes.count - sent)
+                if result > 0 {
+                    sent += result
+                } else if result < 0 && errno == EINTR {
+                    continue
+                } else {
+                    break
+                }
+            }
+            return sent
+        }
+    }
+
+    /// The socket's descriptor, asked of NIO once per connection (the question costs a dynamic
+    /// cast to a parameterised protocol, thousands of instructions).
+    private func socket(context: ChannelHandlerContext) -> NIOBSDSocket.Handle? {
+        if let socket = cachedSocket { return socket }
+        cachedSocket = try? context.pipeline.syncOperations.withUnsafeTransportIfAvailable(of: NIOBSDSocket.Handle.self) { $0 }
+        return cachedSocket
+    }
+
+    private static func send(_ socket: NIOBSDSocket.Handle, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+        #if canImport(Glibc)
+        Glibc.send(socket, bytes, count, CInt(MSG_NOSIGNAL) | CInt(MSG_DONTWAIT))
+        #else
+        Musl.send(socket, bytes, count, CInt(MSG_NOSIGNAL) | CInt(MSG_DONTWAIT))
+        #endif
+    }
+}
