@@ -21,15 +21,18 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
     private let serviceMetrics: ServiceMetrics
 
     // Where the request goes: chosen per attempt by the balancer, or set by a followed redirect.
-    private var endpoint: UpstreamEndpoint
-    /// The URL of the service endpoint of this attempt (for `Location` rewriting).
-    private var endpointURL: UpstreamURL
+    /// Where a followed redirect leads; `nil` while the attempts go to the service's endpoints.
+    private var redirectEndpoint: UpstreamEndpoint?
+    /// The service endpoint of the latest attempt (its URL rewrites `Location`).
+    private var urlIndex = 0
+    /// The service endpoint the upstream head's `Host` and target were made for.
+    private var headMadeFor = 0
     /// Index of the service endpoint of this attempt; `nil` while following a redirect elsewhere.
     private var endpointIndex: Int?
     /// The endpoint counted in the balancer's in-flight numbers, to uncount exactly once.
     private var countedEndpoint: Int?
     /// What the upstream head is made of; written from the client's bytes when it can be.
-    private var upstreamRequest: UpstreamRequestHead
+    private let upstreamRequest: UpstreamRequestHead
     /// The head once a followed redirect rewrote it.
     private var followedHead: HTTPRequestHead?
     private var redirectsFollowed = 0
@@ -90,30 +93,29 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         self.client = client
         self.loop = loop
         self.runtime = runtime
-        let service = runtime.config
         self.route = route
         self.clientHead = clientHead
         self.upstreamRequest = upstreamRequest
         self.requestID = requestID
         self.startTime = startTime
         self.lastActivity = startTime
-        self.endpoint = UpstreamEndpoint(service.url)
-        self.endpointURL = service.url
-        let retries = service.settings.retries
+        let retries = runtime.settings.retries
         self.policy = RetryPolicy(maxAttempts: retries.attempts, backoff: retries.backoff)
         self.serviceMetrics = loop.metrics.service(runtime.index)
     }
 
-    private var service: ServiceConfig { runtime.config }
     /// The method the upstream request has (a followed 303 turns it into GET).
     private var upstreamMethod: HTTPMethod { followedHead?.method ?? upstreamRequest.client.method }
-    private var settings: ServiceSettings { runtime.config.settings }
+    /// Where this attempt goes.
+    private var endpoint: UpstreamEndpoint { redirectEndpoint ?? runtime.endpoints[urlIndex] }
+    /// The URL of the service endpoint of this attempt (for `Location` rewriting).
+    private var endpointURL: UpstreamURL { runtime.config.endpoints[urlIndex] }
 
     // MARK: driven by the client connection
 
     /// Admits the request (or answers 503 at once) and starts the first attempt.
     func start() {
-        let limits = settings.limits
+        let limits = runtime.settings.limits
         let inFlight = runtime.shared.inFlight.loadThenWrappingIncrement(ordering: .relaxed)
         admitted = true
         serviceMetrics.adjustInFlight(by: 1)
@@ -130,7 +132,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         let count = buffer.readableBytes
         bytesIn += count
         lastActivity = .now()
-        let limit = settings.maxBodySize
+        let limit = runtime.settings.maxBodySize
         if limit > 0 && bytesIn > limit {
             // A chunked (or lying) body grew past the limit while streaming: stop here.
             lastError = "request body larger than \(limit) bytes"
@@ -148,7 +150,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         }
         guard !bodyDropped else { return }
         if replay != nil {
-            if replayBytes + count <= settings.retries.replayBuffer {
+            if replayBytes + count <= runtime.settings.retries.replayBuffer {
                 replay!.append(buffer)
                 replayBytes += count
             } else {
@@ -160,7 +162,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         } else {
             unsent.append(buffer)
             unsentBytes += count
-            if unsentBytes > settings.retries.replayBuffer { client?.setRequestReadPaused(true) }
+            if unsentBytes > runtime.settings.retries.replayBuffer { client?.setRequestReadPaused(true) }
         }
     }
 
@@ -221,9 +223,9 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         }
         let pool: UpstreamPool
         if redirectsFollowed == 0, let index = endpointIndex {
-            pool = runtime.pool(index, endpoint: endpoint, in: loop)
+            pool = runtime.pool(index, in: loop)
         } else {
-            pool = loop.pool(for: endpoint, settings: settings)  // a followed redirect may lead off the service's endpoints
+            pool = loop.pool(for: endpoint, settings: runtime.settings)  // a followed redirect may lead off the service's endpoints
         }
         self.pool = pool
         pool.lease(for: self, fresh: fresh)
@@ -231,7 +233,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
             // No idle connection was at hand: this request now waits (connecting or queued).
             let pending = runtime.shared.pending.loadThenWrappingIncrement(ordering: .relaxed)
             countedPending = true
-            if pending >= settings.limits.maxPendingRequests {
+            if pending >= runtime.settings.limits.maxPendingRequests {
                 serviceMetrics.recordAdmissionRejection(.pending)
                 pool.cancelLease(for: self)
                 fail(.tooManyPending)
@@ -242,15 +244,14 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
     /// Points this attempt at one of the service's endpoints.
     private func useEndpoint(_ index: Int) {
         uncountEndpoint()
-        let url = service.endpoints[index]
         endpointIndex = index
-        endpointURL = url
+        urlIndex = index
         runtime.active[index] += 1
         countedEndpoint = index
-        let next = UpstreamEndpoint(url)
-        if next != endpoint {
-            // The first head was built for the first endpoint; another one needs its own Host and base path.
-            endpoint = next
+        if index != headMadeFor {
+            // The first head was made for the first endpoint; another one needs its own Host and base path.
+            headMadeFor = index
+            let url = runtime.config.endpoints[index]
             upstreamRequest.authority = runtime.authorities[index]
             upstreamRequest.target = url.basePath.isEmpty ? route.pathAndQuery : url.basePath + route.pathAndQuery
         }
@@ -277,11 +278,11 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         guard let index = endpointIndex else { return }
         let now = NIODeadline.now()
         if let ejection = runtime.recordOutcome(endpoint: index, failed: failed, reason: reason, now: now) {
-            loop.metrics.gateway.recordEjection(service: service.name, endpoint: endpointURL.description)
+            loop.metrics.gateway.recordEjection(service: runtime.config.name, endpoint: endpointURL.description)
             loop.logger.warning(
                 "upstream endpoint ejected",
                 metadata: [
-                    "service": "\(service.name)", "endpoint": "\(endpointURL)", "for": "\(ejection)",
+                    "service": "\(runtime.config.name)", "endpoint": "\(endpointURL)", "for": "\(ejection)",
                     "reason": "\(reason ?? "failures")",
                 ])
         }
@@ -382,7 +383,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
             serviceMetrics.recordRetry(RetryReason(rawValue: reason.rawValue) ?? .connect)
             loop.logger.debug(
                 "retrying upstream request",
-                metadata: ["requestId": "\(requestID)", "service": "\(service.name)", "reason": "\(reason.rawValue)"])
+                metadata: ["requestId": "\(requestID)", "service": "\(runtime.config.name)", "reason": "\(reason.rawValue)"])
             if requestHeadWritten, !bodyDropped, let replay {
                 unsent = replay
                 unsentBytes = replayBytes
@@ -420,7 +421,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
     /// flight (never fewer than `minRetryConcurrency`), so retries cannot multiply an outage.
     private func admitRetry() -> Bool {
         if countedRetry { return true }  // this request already holds a retry slot
-        let retries = settings.retries
+        let retries = runtime.settings.retries
         let shared = runtime.shared
         let allowed = max(retries.minRetryConcurrency, Int(Double(shared.inFlight.load(ordering: .relaxed)) * retries.budget))
         let current = shared.retriesInFlight.loadThenWrappingIncrement(ordering: .relaxed)
@@ -575,7 +576,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         self.connection = nil
         pool.detach(connection)
         let loop = self.loop
-        let service = self.service.name
+        let service = runtime.config.name
         let requestID = self.requestID
         let started = NIODeadline.now()
         let tunnel = Tunnel(eventLoop: loop.eventLoop, idleTimeout: TimeAmount(loop.edge.tunnelIdleTimeout)) { reason in  // not `weak loop`: see LoopContext.track
@@ -605,12 +606,12 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
     // MARK: redirects
 
     private func redirectToFollow(_ head: UpstreamResponseHead) -> RedirectTarget? {
-        guard settings.followRedirects, RedirectTarget.isRedirect(head.status),
+        guard runtime.settings.followRedirects, RedirectTarget.isRedirect(head.status),
             let location = head.headers.first(name: "location"),
             let target = RedirectTarget(location: location, relativeTo: endpoint)
         else { return nil }
-        guard redirectsFollowed < settings.maxRedirects else {
-            lastError = "more than \(settings.maxRedirects) redirects"
+        guard redirectsFollowed < runtime.settings.maxRedirects else {
+            lastError = "more than \(runtime.settings.maxRedirects) redirects"
             return nil
         }
         let keepsMethod = head.status.code == 307 || head.status.code == 308
@@ -650,7 +651,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         }
         followedHead = head
         uncountEndpoint()
-        endpoint = redirect.endpoint
+        redirectEndpoint = redirect.endpoint
         endpointIndex = nil
         attempts = 0
         beginAttempt()
@@ -680,11 +681,11 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
             return
         }
         if requestFullySent && !responseHeadReceived {
-            attemptFailed(.responseTimeout, detail: "no response headers within \(settings.timeouts.response)")
+            attemptFailed(.responseTimeout, detail: "no response headers within \(runtime.settings.timeouts.response)")
             return
         }
         lastError = clientResponseStarted
-            ? "idle for \(settings.timeouts.idle) while streaming" : "idle for \(settings.timeouts.idle)"
+            ? "idle for \(runtime.settings.timeouts.idle) while streaming" : "idle for \(runtime.settings.timeouts.idle)"
         self.connection = nil
         connection.close()
         pool?.release(connection, reusable: false)
@@ -714,7 +715,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         status = Int(error.status.code)
         let client = self.client
         finish(status: status, notifyClient: false)  // log first, as for a relayed response
-        client?.sendError(error, service: service.name, requestID: requestID, requestHead: clientHead, requestEnded: requestEnded)
+        client?.sendError(error, service: runtime.config.name, requestID: requestID, requestHead: clientHead, requestEnded: requestEnded)
     }
 
     /// The response cannot be completed: close the client connection so the truncation shows.
@@ -744,7 +745,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
             accessLog.write(
                 AccessLogEntry(
                     requestID: requestID, method: clientHead.method.rawValue,
-                    path: RequestTarget.pathOnly(clientHead.uri), service: service.name, status: status,
+                    path: RequestTarget.pathOnly(clientHead.uri), service: runtime.config.name, status: status,
                     attempts: attempts, bytesIn: bytesIn, bytesOut: bytesOut, durationSeconds: duration,
                     upstream: endpoint.description, error: lastError
                 ).render())
@@ -753,8 +754,8 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
             loop.logger.warning(
                 "slow response",
                 metadata: [
-                    "requestId": "\(requestID)", "service": "\(service.name)", "status": "\(status)",
-                    "durationMs": "\(Int(duration * 1000))", "thresholdMs": "\(settings.slowThreshold)",
+                    "requestId": "\(requestID)", "service": "\(runtime.config.name)", "status": "\(status)",
+                    "durationMs": "\(Int(duration * 1000))", "thresholdMs": "\(runtime.settings.slowThreshold)",
                     "path": "\(RequestTarget.pathOnly(clientHead.uri))",
                 ])
         }

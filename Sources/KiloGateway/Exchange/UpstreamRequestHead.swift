@@ -5,7 +5,10 @@ import NIOHTTP1
 /// current endpoint's target and authority, the body framing and the forwarding facts. A head
 /// from an HTTP/1 client is written from the client's bytes (no String per field, no second
 /// list of fields); otherwise, and once a followed redirect rewrote it, from NIO's type.
-struct UpstreamRequestHead {
+///
+/// A class: the exchange keeps it and hands it to the connection's writer, and each copy of a
+/// struct of it would retain every String and buffer it holds.
+final class UpstreamRequestHead {
     let client: HTTPRequestHead
     /// The client head's bytes, when it came from the HTTP/1 parser.
     let raw: RawHead?
@@ -15,6 +18,19 @@ struct UpstreamRequestHead {
     let facts: HeaderRewriter.ClientFacts
     /// A `Connection` field of the client's names other fields (to be removed too).
     let connectionNamesOthers: Bool
+
+    init(
+        client: HTTPRequestHead, raw: RawHead?, target: String, authority: String, framing: RequestFraming,
+        facts: HeaderRewriter.ClientFacts, connectionNamesOthers: Bool
+    ) {
+        self.client = client
+        self.raw = raw
+        self.target = target
+        self.authority = authority
+        self.framing = framing
+        self.facts = facts
+        self.connectionNamesOthers = connectionNamesOthers
+    }
 
     /// NIO's type, built on each call (`HeaderRewriter.upstreamRequestHead`).
     var head: HTTPRequestHead {

@@ -8,12 +8,13 @@ import Musl
 import Darwin
 #endif
 
-/// An immutable routing snapshot built from one configuration.
+/// An immutable routing snapshot built from one configuration. A class: the loop reads it on
+/// every request, and copying a struct of it would retain each of its arrays.
 ///
 /// Matching is pure: `/api/{service}/{path}`, `/api/{service}`, and the same without `/api`
 /// (except `socket.io`); aliases resolve to canonical names; the `/api/{service}` prefix is
 /// removed and the rest of the path and the raw query go upstream byte for byte.
-struct RouteTable: Sendable {
+final class RouteTable: Sendable {
     /// Services in a fixed order; `ServiceRoute.serviceIndex` points into this array.
     let services: [ServiceConfig]
     private let indexByName: [String: Int]

@@ -6,6 +6,11 @@ import NIOCore
 final class ServiceRuntime {
     let index: Int
     let config: ServiceConfig
+    /// `config.settings`, stored: read on every request, and a computed copy retains each
+    /// reference it holds.
+    let settings: ServiceSettings
+    /// Each endpoint's scheme, host and port (the key of its pools).
+    let endpoints: [UpstreamEndpoint]
     let shared: ServiceState
     let outliers: OutlierPolicy
     /// Each endpoint's `host:port`, as sent in `Host` (built once, not per request).
@@ -25,6 +30,8 @@ final class ServiceRuntime {
     init(index: Int, config: ServiceConfig, shared: ServiceState) {
         self.index = index
         self.config = config
+        self.settings = config.settings
+        self.endpoints = config.endpoints.map(UpstreamEndpoint.init)
         self.shared = shared
         self.outliers = OutlierPolicy(settings: config.settings.outlierDetection)
         self.authorities = config.endpoints.map(\.authority)
@@ -36,14 +43,12 @@ final class ServiceRuntime {
     }
 
     /// The loop's pool for endpoint `index`; looked up again once it was shut down (by a reload).
-    func pool(_ index: Int, endpoint: UpstreamEndpoint, in loop: LoopContext) -> UpstreamPool {
+    func pool(_ index: Int, in loop: LoopContext) -> UpstreamPool {
         if let pool = pools[index], !pool.isShutDown { return pool }
-        let pool = loop.pool(for: endpoint, settings: settings)
+        let pool = loop.pool(for: endpoints[index], settings: settings)
         pools[index] = pool
         return pool
     }
-
-    var settings: ServiceSettings { config.settings }
 
     /// Picks an endpoint for an attempt, or `nil` when none is usable.
     func pickEndpoint(avoid: Int?, now: NIODeadline, random: (Int) -> Int) -> Int? {
