@@ -78,9 +78,9 @@ extension ByteBuffer {
         _ = raw.bytes.withUnsafeReadableBytes { source in
             writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { bytes in
                 var out = HeadBytes(base: bytes.baseAddress!)
-                out.put(method)
+                out.put(string: method)
                 out.put(" ")
-                out.put(request.target)
+                out.put(string: request.target)
                 out.put(" HTTP/1.1\r\n")
                 var originalHost: RawHead.Field?
                 for field in raw.fields {
@@ -101,7 +101,7 @@ extension ByteBuffer {
                 if let host = originalHost {
                     out.put("x-forwarded-host: ")
                     out.put(source, Int(host.valueStart), Int(host.valueEnd))
-                    out.put("\r\n")
+                    out.putCRLF()
                 }
                 out.put("x-request-id: ", facts.requestID)
                 if let upgrade = facts.upgrade { out.put("connection: upgrade\r\nupgrade: ", upgrade) }
@@ -110,7 +110,7 @@ extension ByteBuffer {
                 } else if request.framing == .chunked {
                     out.put("transfer-encoding: chunked\r\n")
                 }
-                out.put("\r\n")
+                out.putCRLF()
                 return out.count
             }
         }

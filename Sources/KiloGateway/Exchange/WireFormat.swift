@@ -109,12 +109,12 @@ extension ByteBuffer {
         let version: StaticString = head.version == .http1_0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n"
         writeWithUnsafeMutableBytes(minimumWritableBytes: size) { bytes in
             var out = HeadBytes(base: bytes.baseAddress!)
-            out.put(method)
+            out.put(string: method)
             out.put(" ")
-            out.put(head.uri)
+            out.put(string: head.uri)
             out.put(version)
             out.put(fields: head.headers)
-            out.put("\r\n")
+            out.putCRLF()
             return out.count
         }
     }
@@ -131,11 +131,11 @@ extension ByteBuffer {
             out.put(version)
             out.put(code: code)
             out.put(" ")
-            out.put(reason)
-            out.put("\r\n")
+            out.put(string: reason)
+            out.putCRLF()
             out.put(fields: head.headers)
             if addingChunked { out.put("transfer-encoding: chunked\r\n") }
-            out.put("\r\n")
+            out.putCRLF()
             return out.count
         }
     }
@@ -160,7 +160,7 @@ extension ByteBuffer {
         writeWithUnsafeMutableBytes(minimumWritableBytes: size) { bytes in
             var out = HeadBytes(base: bytes.baseAddress!)
             out.put(fields: headers)
-            out.put("\r\n")
+            out.putCRLF()
             return out.count
         }
     }
@@ -171,7 +171,8 @@ struct HeadBytes {
     let base: UnsafeMutableRawPointer
     var count = 0
 
-    mutating func put(_ string: String) {
+    /// A String's bytes. (Labelled, so that a literal goes to the `StaticString` version.)
+    mutating func put(string: String) {
         let base = self.base + count
         let copied = string.utf8.withContiguousStorageIfAvailable { utf8 -> Int in
             if let source = utf8.baseAddress { base.copyMemory(from: source, byteCount: utf8.count) }
@@ -197,10 +198,10 @@ struct HeadBytes {
     /// Writes `name: value\r\n` for each field.
     mutating func put(fields: HTTPHeaders) {
         for (name, value) in fields {
-            put(name)
-            put(": ")
-            put(value)
-            put("\r\n")
+            put(string: name)
+            putColonSpace()
+            put(string: value)
+            putCRLF()
         }
     }
 
@@ -222,5 +223,17 @@ struct HeadBytes {
     mutating func put(_ literal: StaticString) {
         (base + count).copyMemory(from: literal.utf8Start, byteCount: literal.utf8CodeUnitCount)
         count += literal.utf8CodeUnitCount
+    }
+
+    /// `\r\n`, stored as one two-byte word (no copy call for two bytes).
+    mutating func putCRLF() {
+        (base + count).storeBytes(of: UInt16(0x0A0D).littleEndian, as: UInt16.self)
+        count += 2
+    }
+
+    /// `: ` after a field name.
+    mutating func putColonSpace() {
+        (base + count).storeBytes(of: UInt16(0x203A).littleEndian, as: UInt16.self)
+        count += 2
     }
 }

@@ -50,15 +50,15 @@ extension HeadBytes {
     /// A field line the gateway adds: `prefix` is the name with its `: `.
     mutating func put(_ prefix: StaticString, _ value: String) {
         put(prefix)
-        put(value)
-        put("\r\n")
+        put(string: value)
+        putCRLF()
     }
 
     /// `name: value\r\n` for a field of a raw head whose bytes are `source`.
     mutating func put(field: RawHead.Field, from source: UnsafeRawBufferPointer) {
         put(source, Int(field.nameStart), Int(field.nameEnd))
-        put(": ")
+        putColonSpace()
         put(source, Int(field.valueStart), Int(field.valueEnd))
-        put("\r\n")
+        putCRLF()
     }
 }

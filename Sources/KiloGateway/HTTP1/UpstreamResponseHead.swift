@@ -48,8 +48,8 @@ extension ByteBuffer {
                 out.put(versionText)
                 out.put(code: upstream.status.code)
                 out.put(" ")
-                out.put(reason)
-                out.put("\r\n")
+                out.put(string: reason)
+                out.putCRLF()
                 var hasRequestID = false
                 for field in upstream.raw.fields {
                     switch field.kind {
@@ -67,7 +67,7 @@ extension ByteBuffer {
                     out.put("connection: keep-alive\r\n")
                 }
                 if addingChunked { out.put("transfer-encoding: chunked\r\n") }
-                out.put("\r\n")
+                out.putCRLF()
                 return out.count
             }
         }
