@@ -94,10 +94,21 @@ extension DirectHTTPEncoder {
         encode(part, context: encoderContext, promise: nil)
     }
 
-    /// Flushes as a flush down the pipeline would, without the trip through the handlers above.
-    func flush() {
-        guard let encoderContext else { return }
+    /// Flushes as a flush down the pipeline would, one hop fewer for the handler above the
+    /// encoder. `false`: the encoder left the pipeline (the caller flushes its own way).
+    @discardableResult
+    func flush() -> Bool {
+        guard let encoderContext else { return false }
         outbox.flush(context: encoderContext)
+        return true
+    }
+
+    /// Passes a `read` on from the encoder's place (the encoder does nothing with it), one hop
+    /// fewer for the handler above it. `false`: the encoder left the pipeline.
+    func read() -> Bool {
+        guard let encoderContext else { return false }
+        encoderContext.read()
+        return true
     }
 }
 

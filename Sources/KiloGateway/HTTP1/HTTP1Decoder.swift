@@ -5,6 +5,9 @@ protocol HTTP1MessageSink: AnyObject {
     /// The next part of the incoming message stream. Called during the decoder's `channelRead`
     /// (or at the end of input), on the channel's event loop.
     func received(_ part: HTTP1Parser.Part)
+    /// The end of a burst of reads (`channelReadComplete`), also straight from the decoder: the
+    /// sink is the pipeline's last handler, and the event goes no further.
+    func readComplete()
 }
 
 /// Decodes the bytes of an HTTP/1 connection with ``HTTP1Parser`` and hands each part straight
@@ -53,6 +56,10 @@ final class HTTP1Decoder<Sink: HTTP1MessageSink>: ChannelInboundHandler, Removab
             kept.writeBuffer(&buffer)
             pending = kept
         }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        sink.readComplete()
     }
 
     func channelInactive(context: ChannelHandlerContext) {

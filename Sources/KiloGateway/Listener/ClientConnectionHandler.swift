@@ -149,13 +149,19 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         handle(part, facts: facts)
     }
 
+    /// HTTP/2 streams: the end of a burst comes through the pipeline.
     func channelReadComplete(context: ChannelHandlerContext) {
+        readComplete()
+        context.fireChannelReadComplete()
+    }
+
+    /// The end of a burst of reads; HTTP/1: straight from the ``HTTP1Decoder``.
+    func readComplete() {
         inReadBurst = false
         if !requestOpen && !responseOpen && headerTimer == nil && !isClosing {
             armHeaderTimer()  // bytes of a new head arrived: it must be complete in time
         }
         exchange?.clientReadComplete()
-        context.fireChannelReadComplete()
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -197,8 +203,13 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         if readPausedByExchange || !queued.isEmpty {
             pendingRead = true
         } else {
-            context.read()
+            read(context)
         }
+    }
+
+    /// Reads on: through the HTTP/1 encoder's place when there is one (one pipeline hop fewer).
+    private func read(_ context: ChannelHandlerContext) {
+        if responseEncoder?.read() != true { context.read() }
     }
 
     // MARK: request handling
@@ -379,7 +390,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     func flush() {
-        context?.flush()
+        if responseEncoder?.flush() != true { context?.flush() }
     }
 
     func setRequestReadPaused(_ paused: Bool) {
@@ -509,7 +520,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     /// The response is complete; continue with the next request, or close.
     private func requestCycleFinished(keepAlive: Bool) {
-        context?.flush()  // the response's last bytes, written before its log line
+        flush()  // the response's last bytes, written before its log line
         endResponseBookkeeping()
         readPausedByExchange = false
         deferredReply = nil
@@ -532,7 +543,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
                     self.context?.close(promise: nil)
                 }
                 pendingRead = false
-                context.read()
+                read(context)
             } else {
                 context.close(promise: nil)
             }
@@ -557,7 +568,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     private func resumeReadingIfPossible() {
         guard pendingRead, !readPausedByExchange, queued.isEmpty, let context else { return }
         pendingRead = false
-        context.read()
+        read(context)
     }
 
     /// Slow-header (slowloris) defence: a request head must arrive whole within `limits.headerTimeout`.

@@ -92,7 +92,7 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler, H
     }
 
     func flush() {
-        context?.flush()
+        if requestEncoder?.flush() != true { context?.flush() }
     }
 
     /// Tells the delegate `upstreamDeadlinePassed()` no later than `deadline` (and possibly
@@ -125,7 +125,7 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler, H
 
     /// Stops or resumes reading from the upstream (a slow client slows the upstream down).
     func setReadPaused(_ paused: Bool) {
-        if readGate.setPaused(paused) { context?.read() }
+        if readGate.setPaused(paused), let context { read(context) }
     }
 
     /// Turns this HTTP connection into one side of a tunnel: the HTTP handlers leave the
@@ -164,7 +164,8 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler, H
         delegate.upstreamReceived(part)
     }
 
-    func channelReadComplete(context: ChannelHandlerContext) {
+    /// The end of a burst of reads, straight from the ``HTTP1Decoder``.
+    func readComplete() {
         delegate?.upstreamReadComplete()
     }
 
@@ -190,6 +191,11 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler, H
     }
 
     func read(context: ChannelHandlerContext) {
-        if readGate.allowRead() { context.read() }
+        if readGate.allowRead() { read(context) }
+    }
+
+    /// Reads on: through the request encoder's place while there is one (one pipeline hop fewer).
+    private func read(_ context: ChannelHandlerContext) {
+        if requestEncoder?.read() != true { context.read() }
     }
 }
