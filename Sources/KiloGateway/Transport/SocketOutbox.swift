@@ -13,7 +13,8 @@ import NIOCore
 /// hop and its channel checks for the write and again for the flush) cost about 3k instructions
 /// per socket and request. What the socket does not take (it is full, or it failed) is handed to
 /// NIO like any write, and NIO waits for the socket or reports the failure as it would have. The
-/// socket is reached through NIO's `withUnsafeTransportIfAvailable`, which refuses a closed one.
+/// socket is reached the way NIO's `withUnsafeTransportIfAvailable` reaches it, which refuses a
+/// closed one.
 /// Behind TLS the gathered bytes go to NIO as one write.
 ///
 /// The gathered buffer is kept from request to request, so heads cost no allocation either.
@@ -22,7 +23,9 @@ final class SocketOutbox {
     private var state: OutboxState
     /// Bytes written since the last flush.
     private var gathered = ByteBuffer()
-    private var cachedSocket: NIOBSDSocket.Handle?
+    /// The channel's core, looked up at the first send (a conformance check per send costs
+    /// more than the send's own work) and let go when the encoder leaves the pipeline.
+    private var core: (any NIOTransportAccessibleChannelCore)?
 
     /// Room taken when the gathered buffer is first needed: a head and a small body.
     private static let startingCapacity = 2048
@@ -86,6 +89,7 @@ final class SocketOutbox {
 
     /// The encoder leaves the pipeline: what was gathered goes to NIO, for whatever follows.
     func handOver(context: ChannelHandlerContext) {
+        core = nil
         if gathered.readableBytes > 0 { handGathered(context: context, track: false) }
     }
 
@@ -105,31 +109,34 @@ final class SocketOutbox {
     /// Sends the gathered bytes; returns how many the socket took (0 when it took none, failed or
     /// is closed: NIO then tries and reports).
     private func send(context: ChannelHandlerContext) -> Int {
-        // NIO closes the socket and marks the channel inactive in one step on this thread, with no
-        // callout between: while the channel is active, the descriptor is still this socket's.
-        guard context.channel.isActive, let socket = socket(context: context) else { return 0 }
-        return gathered.withUnsafeReadableBytes { bytes in
-            var sent = 0
-            while sent < bytes.count {
-                let result = Self.send(socket, bytes.baseAddress! + sent, bytes.count - sent)
-                if result > 0 {
-                    sent += result
-                } else if result < 0 && errno == EINTR {
-                    continue
-                } else {
-                    break
-                }
-            }
-            return sent
-        }
+        if core == nil { core = context.channel._channelCore as? any NIOTransportAccessibleChannelCore }
+        guard let core else { return 0 }
+        return (try? Self.send(gathered, through: core)) ?? 0
     }
 
-    /// The socket's descriptor, asked of NIO once per connection (the question costs a dynamic
-    /// cast to a parameterised protocol, thousands of instructions).
-    private func socket(context: ChannelHandlerContext) -> NIOBSDSocket.Handle? {
-        if let socket = cachedSocket { return socket }
-        cachedSocket = try? context.pipeline.syncOperations.withUnsafeTransportIfAvailable(of: NIOBSDSocket.Handle.self) { $0 }
-        return cachedSocket
+    /// What `ChannelPipeline.SynchronousOperations.withUnsafeTransportIfAvailable` does, with a
+    /// cast to the plain protocol (a conformance lookup the runtime caches) where that method
+    /// casts to the protocol parameterised by the transport type, which demangles types on every
+    /// call (about 13k instructions, and start-up of the runtime's demangler in memory).
+    /// `withUnsafeTransport` throws once NIO closed the socket.
+    private static func send<Core: NIOTransportAccessibleChannelCore>(_ bytes: ByteBuffer, through core: Core) throws -> Int {
+        try core.withUnsafeTransport { transport in
+            guard let socket = transport as? NIOBSDSocket.Handle else { return 0 }
+            return bytes.withUnsafeReadableBytes { bytes in
+                var sent = 0
+                while sent < bytes.count {
+                    let result = Self.send(socket, bytes.baseAddress! + sent, bytes.count - sent)
+                    if result > 0 {
+                        sent += result
+                    } else if result < 0 && errno == EINTR {
+                        continue
+                    } else {
+                        break
+                    }
+                }
+                return sent
+            }
+        }
     }
 
     private static func send(_ socket: NIOBSDSocket.Handle, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
