@@ -188,7 +188,7 @@ struct HTTP1Parser {
             throw HTTPParserError.invalidURL
         }
         let targetRange = (methodEnd + 1)..<targetEnd
-        guard bytes.all(in: targetRange, { $0 > 0x20 && $0 != 0x7F }) else { throw HTTPParserError.invalidURL }
+        guard bytes.allAtLeast(0x21, noDEL: targetRange, tabs: false) else { throw HTTPParserError.invalidURL }
         let version = try Self.version(bytes, (targetEnd + 1)..<line.upperBound)
 
         var facts = FieldFacts()
@@ -256,7 +256,7 @@ struct HTTP1Parser {
         guard code >= 100 else { throw HTTPParserError.invalidStatus }
         // The reason phrase is not kept (NIO's decoder did not keep it either).
         if line.count > 12 {
-            guard bytes[at + 12] == 0x20, bytes.all(in: (at + 13)..<line.upperBound, Self.isFieldValueByte) else {
+            guard bytes[at + 12] == 0x20, bytes.allAtLeast(0x20, noDEL: (at + 13)..<line.upperBound, tabs: true) else {
                 throw HTTPParserError.invalidStatus
             }
         }
@@ -419,7 +419,8 @@ struct HTTP1Parser {
             guard colon > line.lowerBound, colon < line.upperBound, bytes[colon] == 0x3A else { throw HTTPParserError.invalidHeaderToken }
             let name = line.lowerBound..<colon
             let value = bytes.trimmingWhitespace((colon + 1)..<line.upperBound)
-            guard bytes.all(in: value, isFieldValueByte) else { throw HTTPParserError.invalidHeaderToken }
+            // Visible characters, space, tab and obs-text; never another control character.
+            guard bytes.allAtLeast(0x20, noDEL: value, tabs: true) else { throw HTTPParserError.invalidHeaderToken }
             let kind = HeaderName.classify(UnsafeBufferPointer(start: bytes.start + name.lowerBound, count: name.count))
             if kind != .other { facts.note(kind, name: name, value: value, in: bytes) }
             field(name, value, kind)
@@ -557,6 +558,29 @@ struct ByteRegion {
         var index = range.lowerBound
         while index < range.upperBound {
             guard predicate(start[index]) else { return false }
+            index += 1
+        }
+        return true
+    }
+
+    /// Whether every byte in `range` is at least `lowest` and none is DEL (0x7F), except that
+    /// `tabs` lets HTAB through too. Eight bytes at a time: a word with no byte below `lowest`
+    /// and no DEL passes without a look at each byte (`lowest` at most 0x80); the first word
+    /// that may hold one, and the tail, are looked at byte by byte.
+    func allAtLeast(_ lowest: UInt8, noDEL range: Range<Int>, tabs: Bool) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        var index = range.lowerBound
+        while index + 8 <= range.upperBound {
+            let word = UnsafeRawPointer(start + index).loadUnaligned(as: UInt64.self)
+            let below = (word &- ones &* UInt64(lowest)) & ~word & highs
+            let del = word ^ (ones &* 0x7F)
+            guard below | ((del &- ones) & ~del & highs) == 0 else { break }
+            index += 8
+        }
+        while index < range.upperBound {
+            let byte = start[index]
+            guard (byte >= lowest && byte != 0x7F) || (tabs && byte == 0x09) else { return false }
             index += 1
         }
         return true
