@@ -196,7 +196,8 @@ struct HTTP1Parser {
         var rawFields: [RawHead.Field] = []
         try Self.fields(bytes, &lines, facts: &facts) { name, value, kind in
             if rawFields.isEmpty { rawFields.reserveCapacity(16) }
-            if !underscore { underscore = bytes.first(of: UInt8(ascii: "_"), in: name) != nil }
+            // The names the parser knows have no underscore: only others are looked at.
+            if !underscore && kind == .other { underscore = bytes.first(of: UInt8(ascii: "_"), in: name) != nil }
             rawFields.append(RawHead.Field(name: name, value: value, kind: kind))
         }
         // The fields become Strings only when something will read them: hygiene, framing,

@@ -29,8 +29,9 @@ final class SocketOutbox {
 
     /// Room taken when the gathered buffer is first needed: a head and a small body.
     private static let startingCapacity = 2048
-    /// A gathered buffer grown past this is let go once sent, not kept for the next request.
-    private static let largestKept = 64 * 1024
+    /// A gathered buffer grown past this is let go once sent, not kept for the next request:
+    /// a thousand idle keep-alive connections keep at most this much each.
+    private static let largestKept = 4096
 
     /// - Parameter canSend: the encoder is the first handler before a plain TCP socket.
     init(canSend: Bool) {
