@@ -276,8 +276,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         serviceMetrics.recordAttempt(outcome)
         let failed = outcome != .success && outcome != .staleConnection
         guard let index = endpointIndex else { return }
-        let now = NIODeadline.now()
-        if let ejection = runtime.recordOutcome(endpoint: index, failed: failed, reason: reason, now: now) {
+        if let ejection = runtime.recordOutcome(endpoint: index, failed: failed, reason: reason, now: .now()) {
             loop.metrics.gateway.recordEjection(service: runtime.config.name, endpoint: endpointURL.description)
             loop.logger.warning(
                 "upstream endpoint ejected",
@@ -298,7 +297,8 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         self.connection = connection
         connection.beginRequest(delegate: self)
         if let client, !client.isWritable { connection.setReadPaused(true) }
-        lastActivity = .now()
+        let now = NIODeadline.now()
+        lastActivity = now
         connection.armDeadline(nextAttemptDeadline())
         if let followed = followedHead {
             let chunked = WireFormat.framingFields(of: followed.headers).hasTransferEncoding
@@ -314,7 +314,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
             connection.write(.body(.byteBuffer(part)))
         }
         unsentBytes = 0
-        if requestEnded { sendRequestEnd(on: connection) }
+        if requestEnded { sendRequestEnd(on: connection, at: now) }
         flushUpstream(connection)
         client?.setRequestReadPaused(!connection.isWritable)
     }
@@ -332,11 +332,12 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         }
     }
 
-    private func sendRequestEnd(on connection: UpstreamConnection) {
+    /// - Parameter now: the time, when the caller has just read it.
+    private func sendRequestEnd(on connection: UpstreamConnection, at now: NIODeadline? = nil) {
         guard !requestFullySent else { return }
         connection.write(.end(bodyDropped ? nil : requestTrailers))
         requestFullySent = true
-        requestSentAt = .now()
+        requestSentAt = now ?? .now()
         if !responseHeadReceived { connection.armDeadline(nextAttemptDeadline()) }
     }
 
@@ -560,11 +561,12 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         // The end is flushed when the client handler finishes the request cycle, after the access
         // log and metrics are written: whoever has seen the response can also see its log line.
         client.writeResponse(.end(trailers))
+        let now = NIODeadline.now()  // one clock read for the log, the pool and the client's idle time
         if let connection {
             self.connection = nil
-            pool?.release(connection, reusable: upstreamKeepAlive && requestFullySent)
+            pool?.release(connection, reusable: upstreamKeepAlive && requestFullySent, at: now)
         }
-        finish(status: status)
+        finish(status: status, at: now)
     }
 
     // MARK: upgrades
@@ -725,7 +727,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         finish(status: status == 0 ? 502 : status)
     }
 
-    private func finish(status: Int, notifyClient: Bool = true) {
+    private func finish(status: Int, notifyClient: Bool = true, at time: NIODeadline? = nil) {
         guard phase != .finished else { return }
         phase = .finished
         cancelAttemptTimers()
@@ -738,7 +740,8 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
             serviceMetrics.adjustInFlight(by: -1)
         }
         if countedRetry { runtime.shared.retriesInFlight.wrappingDecrement(ordering: .relaxed) }
-        let elapsed = (NIODeadline.now() - startTime).nanoseconds
+        let now = time ?? .now()
+        let elapsed = (now - startTime).nanoseconds
         serviceMetrics.recordRequest(method: clientHead.method, status: status, nanoseconds: elapsed)
         let duration = Double(elapsed) / 1e9
         if let accessLog = loop.accessLog {
@@ -761,6 +764,6 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         }
         let client = self.client
         self.client = nil
-        if notifyClient { client?.exchangeFinished(keepAlive: clientKeepAlive) }
+        if notifyClient { client?.exchangeFinished(keepAlive: clientKeepAlive, at: now) }
     }
 }

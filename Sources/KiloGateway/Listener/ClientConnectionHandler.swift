@@ -399,9 +399,10 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     /// The exchange wrote the whole response.
-    func exchangeFinished(keepAlive: Bool) {
+    /// - Parameter now: the time the exchange read when it finished (one clock read fewer).
+    func exchangeFinished(keepAlive: Bool, at now: NIODeadline) {
         exchange = nil
-        requestCycleFinished(keepAlive: keepAlive)
+        requestCycleFinished(keepAlive: keepAlive, at: now)
     }
 
     /// The response was `101 Switching Protocols` (already written): the HTTP handlers leave the
@@ -519,7 +520,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     /// The response is complete; continue with the next request, or close.
-    private func requestCycleFinished(keepAlive: Bool) {
+    /// - Parameter now: the time, when the caller has just read it.
+    private func requestCycleFinished(keepAlive: Bool, at now: NIODeadline? = nil) {
         flush()  // the response's last bytes, written before its log line
         endResponseBookkeeping()
         readPausedByExchange = false
@@ -528,7 +530,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         if isHTTP2Stream {
             // Closing a stream channel resets the stream and drops DATA still held by flow control;
             // the stream closes by itself once both sides sent END_STREAM.
-            if !requestOpen { armIdleTimer() }
+            if !requestOpen { armIdleTimer(at: now) }
             resumeReadingIfPossible()
             return
         }
@@ -560,7 +562,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
         if !responseOpen && !requestOpen {
             if inputClosed { return closeNow() }
-            armIdleTimer()
+            armIdleTimer(at: now)
         }
         resumeReadingIfPossible()
     }
@@ -582,8 +584,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
     }
 
-    private func armIdleTimer() {
-        let now = NIODeadline.now()
+    private func armIdleTimer(at time: NIODeadline? = nil) {
+        let now = time ?? .now()
         idleSince = now
         if idleTimer == nil { scheduleIdleCheck(at: now + TimeAmount(loop.edge.limits.keepAliveTimeout)) }
     }

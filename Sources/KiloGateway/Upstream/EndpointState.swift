@@ -50,10 +50,11 @@ public final class EndpointState: Sendable {
     }
 
     /// Whether new requests may go here now: healthy by its checks and not ejected.
-    public func isUsable(now: NIODeadline) -> Bool {
+    /// - Parameter now: read only when the endpoint was ejected (a clock read costs about 30 ns).
+    public func isUsable(now: @autoclosure () -> NIODeadline) -> Bool {
         guard activeHealthy.load(ordering: .relaxed) else { return false }
         let until = ejectedUntil.load(ordering: .relaxed)
-        return until == 0 || now.uptimeNanoseconds >= until
+        return until == 0 || now().uptimeNanoseconds >= until
     }
 
     /// Whether passive outlier detection has it out of rotation now.

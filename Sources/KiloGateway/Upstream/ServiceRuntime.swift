@@ -51,12 +51,13 @@ final class ServiceRuntime {
     }
 
     /// Picks an endpoint for an attempt, or `nil` when none is usable.
-    func pickEndpoint(avoid: Int?, now: NIODeadline, random: (Int) -> Int) -> Int? {
+    /// - Parameter now: read only when an endpoint was ejected.
+    func pickEndpoint(avoid: Int?, now: @autoclosure () -> NIODeadline, random: (Int) -> Int) -> Int? {
         let endpoints = shared.endpoints
         if endpoints.count == 1 {
-            return endpoints[0].isUsable(now: now) ? 0 : nil
+            return endpoints[0].isUsable(now: now()) ? 0 : nil
         }
-        let usable = endpoints.map { $0.isUsable(now: now) }
+        let usable = endpoints.map { $0.isUsable(now: now()) }
         return EndpointSelector.pick(
             policy: settings.balancing, usable: usable, active: active, avoid: avoid, cursor: &cursor, random: random)
     }
@@ -67,7 +68,8 @@ final class ServiceRuntime {
     }
 
     /// Records how an attempt on an endpoint went; returns the ejection time when it got ejected.
-    func recordOutcome(endpoint index: Int, failed: Bool, reason: String?, now: NIODeadline) -> Duration? {
+    /// - Parameter now: read only for a failure.
+    func recordOutcome(endpoint index: Int, failed: Bool, reason: String?, now clock: @autoclosure () -> NIODeadline) -> Duration? {
         let endpoint = shared.endpoints[index]
         guard failed else {
             if endpoint.consecutiveFailures.load(ordering: .relaxed) != 0 {
@@ -75,6 +77,7 @@ final class ServiceRuntime {
             }
             return nil
         }
+        let now = clock()
         if let reason { endpoint.recordError(reason, at: now) }
         let failures = endpoint.consecutiveFailures.wrappingIncrementThenLoad(ordering: .relaxed)
         let ejectedNow = shared.endpoints.filter { $0.isEjected(now: now) }.count

@@ -116,7 +116,8 @@ final class UpstreamPool {
     }
 
     /// Returns a leased connection; `reusable` when a whole exchange completed on it with keep-alive.
-    func release(_ connection: UpstreamConnection, reusable: Bool) {
+    /// - Parameter now: the time, when the caller has just read it (idle connections note it).
+    func release(_ connection: UpstreamConnection, reusable: Bool, at now: NIODeadline? = nil) {
         connection.delegate = nil
         let keep = reusable && connection.isActive && !isShutDown
         switch state.release(connection.id, reusable: keep) {
@@ -127,10 +128,10 @@ final class UpstreamPool {
                 waiter.requester.leaseSucceeded(connection)
             } else {
                 _ = state.release(id, reusable: true)
-                park(connection)
+                park(connection, at: now)
             }
         case .park:
-            park(connection)
+            park(connection, at: now)
         case .close(let id, let waiterID):
             connections[id] = nil
             connection.close()
@@ -182,8 +183,8 @@ final class UpstreamPool {
 
     /// Parks a connection as idle. One sweep timer per pool closes connections idle past
     /// `idleTimeout`, so parking and leasing schedule nothing per request.
-    private func park(_ connection: UpstreamConnection) {
-        let now = NIODeadline.now()
+    private func park(_ connection: UpstreamConnection, at time: NIODeadline?) {
+        let now = time ?? .now()
         connection.idleSince = now
         if sweepTimer == nil { scheduleSweep(at: now + idleTimeout) }
     }
