@@ -36,7 +36,8 @@ extension EndToEndTests {
             defer { Task { try? await upstream.stop() } }
             try await withGateway(extraServices: ["slow": .init(host: "127.0.0.1", port: upstream.port)]) { gateway in
                 let inFlight = Task { try await gateway.get("/api/slow/slow?delay=700ms") }
-                #expect(await eventually { await gateway.server.activeRequestCount() == 1 })
+                let started = await eventually { await gateway.server.activeRequestCount() == 1 }
+                #expect(started)
                 let drained = Task { await gateway.server.shutdown(drainTimeout: .seconds(5)) }
                 // The listener closes: new connections are refused while the old request runs.
                 let refused = await eventually(timeout: .seconds(1)) {
@@ -54,7 +55,8 @@ extension EndToEndTests {
         @Test func drainTimeoutCutsRequestsThatRunTooLong() async throws {
             try await withGateway { gateway in
                 let inFlight = Task { try await gateway.get("/api/echo/slow?delay=10s") }
-                #expect(await eventually { await gateway.server.activeRequestCount() == 1 })
+                let started = await eventually { await gateway.server.activeRequestCount() == 1 }
+                #expect(started)
                 let start = ContinuousClock.now
                 await gateway.server.shutdown(drainTimeout: .milliseconds(300))
                 #expect(ContinuousClock.now - start < .seconds(2))

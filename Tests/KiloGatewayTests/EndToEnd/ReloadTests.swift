@@ -42,7 +42,8 @@ extension EndToEndTests {
             #expect(applied, "the new alias applies without a restart")
 
             try yaml(aliases: "whoami: missing").write(toFile: file, atomically: true, encoding: .utf8)
-            #expect(await eventually { logs.logged.contains { $0.level == .error && $0.message.contains("refused") } })
+            let refusedLogged = await eventually { logs.logged.contains { $0.level == .error && $0.message.contains("refused") } }
+            #expect(refusedLogged)
             #expect(try await TestClient.get("/api/whoami/x", port: port, group: TestGroups.client).status == 200)
             let metrics = try PrometheusTextParser.parse(try await TestClient.get("/metrics", port: port, group: TestGroups.client).text)
             #expect(metrics.value(of: "kilo_gateway_config_reloads_total", labels: ["result": "success"]) == 1)

@@ -48,7 +48,8 @@ extension EndToEndTests {
                 let url = "http://127.0.0.1:\(flaky.port)"
                 let endpoint = try #require(gateway.server.upstreamStates.snapshot()["svc"]).state.endpoints[1]
                 try await flaky.stop()
-                #expect(await eventually { !endpoint.isHealthy })
+                let markedDown = await eventually { !endpoint.isHealthy }
+                #expect(markedDown)
                 let metrics = try PrometheusTextParser.parse(try await gateway.get("/metrics").text)
                 #expect(metrics.value(of: "kilo_gateway_upstream_endpoint_healthy", labels: ["service": "svc", "endpoint": url]) == 0)
                 // No request goes to it now: nothing fails, nothing is retried.
@@ -61,7 +62,8 @@ extension EndToEndTests {
                 #expect(status["status"] as? String == "online", "one healthy endpoint keeps the service online")
 
                 try await flaky.restart()
-                #expect(await eventually { endpoint.isHealthy })
+                let markedUp = await eventually { endpoint.isHealthy }
+                #expect(markedUp)
                 flaky.resetStats()
                 _ = try await EndToEndTests.Cluster.load(gateway, path: "/api/svc/back", count: 100, concurrency: 4)
                 #expect(flaky.stats.requests.filter { !$0.uri.hasPrefix("/health") }.count > 20)

@@ -49,7 +49,8 @@ extension EndToEndTests {
                 }
                 // The gateway closed the abandoned upstream connections instead of pooling them mid-message.
                 let upstream = gateway.upstream("echo")
-                #expect(await eventually { upstream.stats.openConnections <= 1 }, "open: \(upstream.stats.openConnections)")
+                let released = await eventually { upstream.stats.openConnections <= 1 }
+                #expect(released, "open: \(upstream.stats.openConnections)")
                 for index in 0..<10 {
                     #expect(try await gateway.get("/api/echo/next/\(index)").status == 200)
                 }

@@ -52,7 +52,8 @@ struct TLSListenerTests {
             let start = ContinuousClock.now
             let slow = Task { try await connection.get("/api/echo/slow?delay=3s") }
             // The slow stream is open first: its request has reached the upstream.
-            #expect(await eventually { gateway.upstreams["echo"]!.stats.requestCount >= 1 })
+            let slowReached = await eventually { gateway.upstreams["echo"]!.stats.requestCount >= 1 }
+            #expect(slowReached)
             let fast = try await withThrowingTaskGroup(of: TLSTestResponse.self) { group in
                 for index in 0..<99 {
                     group.addTask { try await connection.get("/api/echo/stream/\(index)") }
@@ -119,7 +120,8 @@ struct TLSListenerTests {
                 atPath: secret.appendingPathComponent("..v2/tls.pem").path, toPath: broken.appendingPathComponent("tls.pem").path)
             try FileManager.default.copyItem(atPath: stray.key, toPath: broken.appendingPathComponent("tls.key").path)
             try swapSymlink(data, to: "..v3")
-            #expect(await eventually(timeout: .seconds(8)) { gateway.logs.logged.contains { $0.message.contains("reload failed") } })
+            let reloadFailed = await eventually(timeout: .seconds(8)) { gateway.logs.logged.contains { $0.message.contains("reload failed") } }
+            #expect(reloadFailed)
             let after = try await TLSTestClient.get("/api/echo/c", port: gateway.tlsPort, caFile: pki.caCertificate)
             #expect(after.response.status == 200)
             #expect(after.certificate == secondCertificate)
