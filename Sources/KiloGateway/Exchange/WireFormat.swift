@@ -112,6 +112,18 @@ extension DirectHTTPEncoder {
     }
 }
 
+extension Optional where Wrapped: DirectHTTPEncoder {
+    /// Flushes through the encoder while it is in the pipeline, else down it from `context`.
+    func flush(orFrom context: ChannelHandlerContext?) {
+        if self?.flush() != true { context?.flush() }
+    }
+
+    /// Reads on through the encoder's place while it is in the pipeline, else from `context`.
+    func read(orFrom context: ChannelHandlerContext) {
+        if self?.read() != true { context.read() }
+    }
+}
+
 extension ByteBuffer {
     /// Writes `METHOD target HTTP/x.y`, the header fields and the empty line.
     mutating func writeRequestHead(_ head: HTTPRequestHead) {

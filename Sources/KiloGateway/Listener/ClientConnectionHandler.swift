@@ -203,13 +203,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         if readPausedByExchange || !queued.isEmpty {
             pendingRead = true
         } else {
-            read(context)
+            responseEncoder.read(orFrom: context)
         }
-    }
-
-    /// Reads on: through the HTTP/1 encoder's place when there is one (one pipeline hop fewer).
-    private func read(_ context: ChannelHandlerContext) {
-        if responseEncoder?.read() != true { context.read() }
     }
 
     // MARK: request handling
@@ -390,7 +385,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     func flush() {
-        if responseEncoder?.flush() != true { context?.flush() }
+        responseEncoder.flush(orFrom: context)
     }
 
     func setRequestReadPaused(_ paused: Bool) {
@@ -545,7 +540,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
                     self.context?.close(promise: nil)
                 }
                 pendingRead = false
-                read(context)
+                responseEncoder.read(orFrom: context)
             } else {
                 context.close(promise: nil)
             }
@@ -570,7 +565,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     private func resumeReadingIfPossible() {
         guard pendingRead, !readPausedByExchange, queued.isEmpty, let context else { return }
         pendingRead = false
-        read(context)
+        responseEncoder.read(orFrom: context)
     }
 
     /// Slow-header (slowloris) defence: a request head must arrive whole within `limits.headerTimeout`.

@@ -92,7 +92,7 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler, H
     }
 
     func flush() {
-        if requestEncoder?.flush() != true { context?.flush() }
+        requestEncoder.flush(orFrom: context)
     }
 
     /// Tells the delegate `upstreamDeadlinePassed()` no later than `deadline` (and possibly
@@ -125,7 +125,7 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler, H
 
     /// Stops or resumes reading from the upstream (a slow client slows the upstream down).
     func setReadPaused(_ paused: Bool) {
-        if readGate.setPaused(paused), let context { read(context) }
+        if readGate.setPaused(paused), let context { requestEncoder.read(orFrom: context) }
     }
 
     /// Turns this HTTP connection into one side of a tunnel: the HTTP handlers leave the
@@ -191,11 +191,6 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler, H
     }
 
     func read(context: ChannelHandlerContext) {
-        if readGate.allowRead() { read(context) }
-    }
-
-    /// Reads on: through the request encoder's place while there is one (one pipeline hop fewer).
-    private func read(_ context: ChannelHandlerContext) {
-        if requestEncoder?.read() != true { context.read() }
+        if readGate.allowRead() { requestEncoder.read(orFrom: context) }
     }
 }
