@@ -150,6 +150,22 @@ import Testing
         #expect(try channel.readOutbound(as: IOData.self) == nil)
     }
 
+    /// Gathered bytes are not lost when the connection is shut or closed without a flush first
+    /// (a lingering close shuts the output right after the last part).
+    @Test(arguments: [CloseMode.output, .all])
+    func gatheredBytesLeaveBeforeAClose(mode: CloseMode) throws {
+        let channel = EmbeddedChannel(handler: ClientResponseEncoder(sendsItself: false))
+        defer { _ = try? channel.finish() }
+        channel.write(head(.ok, [("Content-Length", "5")]), promise: nil)
+        channel.write(Self.body, promise: nil)
+        channel.close(mode: mode, promise: nil)
+        guard case .byteBuffer(let sent) = try channel.readOutbound(as: IOData.self) else {
+            Issue.record("nothing was written before the close")
+            return
+        }
+        #expect(String(buffer: sent) == "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
+    }
+
     @Test(arguments: [(1, "1"), (15, "f"), (16, "10"), (255, "ff"), (4096, "1000"), (0x1_0000_0000, "100000000")])
     func chunkSizeLinesAreLowercaseHex(_ size: Int, _ hex: String) {
         var buffer = ByteBuffer()
