@@ -58,6 +58,7 @@ final class SocketOutbox {
             }
         switch state.route(bytes: size, hasPromise: promise != nil) {
         case .gather:
+            // Only a buffer has a size, so only a buffer is ever routed here.
             guard case .byteBuffer(var buffer) = data else { return }
             if gathered.capacity == 0 { gathered.reserveCapacity(max(Self.startingCapacity, buffer.readableBytes)) }
             gathered.writeBuffer(&buffer)
