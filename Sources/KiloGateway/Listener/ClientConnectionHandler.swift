@@ -32,6 +32,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var queued = CircularBuffer<(part: HTTPServerRequestPart, facts: RequestHeadFacts?)>()
     private var readPausedByExchange = false
     private var pendingRead = false
+    /// The channel's writability, as its change events tell it (read once when added).
+    private var channelWritable = true
     private var closeAfterResponse = false
     private var inputClosed = false
     private var isClosing = false
@@ -71,6 +73,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        channelWritable = context.channel.isWritable
         if let address = context.channel.remoteAddress { clientAddress = address.ipAddress }
         guard isHTTP2Stream || loop.clients.count < loop.edge.maxConnectionsPerLoop else {
             // Over `limits.maxConnections`: close at once rather than queue work we cannot take.
@@ -165,7 +168,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        exchange?.clientWritabilityChanged(isWritable: context.channel.isWritable)
+        channelWritable = context.channel.isWritable
+        exchange?.clientWritabilityChanged(isWritable: channelWritable)
         context.fireChannelWritabilityChanged()
     }
 
@@ -340,7 +344,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     // MARK: used by the exchange
 
-    var isWritable: Bool { context?.channel.isWritable ?? false }
+    /// Mirrors the channel's writability from its change events: asking the channel costs an
+    /// atomic load of a separate object (a cache miss, about 75 ns) on every request.
+    var isWritable: Bool { context != nil && channelWritable }
 
     /// Whether the current request's response may keep the connection open.
     var canKeepAlive: Bool {

@@ -53,12 +53,15 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler, H
         self.id = id
     }
 
-    var isWritable: Bool { context?.channel.isWritable ?? false }
+    /// Mirrors the channel's writability from its change events (see `ClientConnectionHandler.isWritable`).
+    var isWritable: Bool { context != nil && channelWritable }
+    private var channelWritable = true
     var isActive: Bool { !isClosed && (context?.channel.isActive ?? false) }
     var isReused: Bool { requestsStarted > 1 }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        channelWritable = context.channel.isWritable
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -170,7 +173,8 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler, H
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        delegate?.upstreamWritabilityChanged(isWritable: context.channel.isWritable)
+        channelWritable = context.channel.isWritable
+        delegate?.upstreamWritabilityChanged(isWritable: channelWritable)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
