@@ -56,6 +56,9 @@ struct HTTP1Parser {
     /// for its end, so a head arriving in pieces is scanned once.
     private var scanned = 0
     private var stopAfterMessage = false
+    /// The field list of the last head, kept for the next one: once that head is gone (its
+    /// exchange ended), the next head's fields reuse the storage in place instead of allocating.
+    private var spareFields: [RawHead.Field] = []
 
     /// The longest chunk-size line (size and extensions) accepted.
     static let maxChunkLineBytes = 4096
@@ -193,9 +196,8 @@ struct HTTP1Parser {
 
         var facts = FieldFacts()
         var underscore = false
-        var rawFields: [RawHead.Field] = []
+        var rawFields = takeFieldList()
         try Self.fields(bytes, &lines, facts: &facts) { name, value, kind in
-            if rawFields.isEmpty { rawFields.reserveCapacity(16) }
             // The names the parser knows have no underscore: only others are looked at.
             if !underscore && kind == .other { underscore = bytes.first(of: UInt8(ascii: "_"), in: name) != nil }
             rawFields.append(RawHead.Field(name: name, value: value, kind: kind))
@@ -239,6 +241,7 @@ struct HTTP1Parser {
         requestFacts.mayHaveUpgrade = facts.upgrade
         requestFacts.connectionNamesOthers = facts.connectionNamesOthers
         requestFacts.raw = RawHead(bytes: buffer.getSlice(at: buffer.readerIndex, length: bytes.count)!, fields: rawFields)
+        keepFieldList(rawFields)
         return .requestHead(head, requestFacts)
     }
 
@@ -263,11 +266,11 @@ struct HTTP1Parser {
         }
 
         var facts = FieldFacts()
-        var fields: [RawHead.Field] = []
+        var fields = takeFieldList()
         try Self.fields(bytes, &lines, facts: &facts) { name, value, kind in
-            if fields.isEmpty { fields.reserveCapacity(16) }
             fields.append(RawHead.Field(name: name, value: value, kind: kind))
         }
+        keepFieldList(fields)
         let head = UpstreamResponseHead(
             version: version, status: HTTPResponseStatus(statusCode: code),
             raw: RawHead(bytes: buffer.getSlice(at: buffer.readerIndex, length: bytes.count)!, fields: fields))
@@ -294,6 +297,21 @@ struct HTTP1Parser {
             state = .untilClose
         }
         return .responseHead(head, responseFacts)
+    }
+
+    /// An empty field list for a new head: the spare one, emptied in place when no earlier head
+    /// still holds it (a copy otherwise, as a new list would be).
+    private mutating func takeFieldList() -> [RawHead.Field] {
+        var fields = spareFields
+        spareFields = []
+        fields.removeAll(keepingCapacity: true)
+        if fields.capacity < 16 { fields.reserveCapacity(16) }
+        return fields
+    }
+
+    /// Keeps a head's field list for the next head, unless it grew large.
+    private mutating func keepFieldList(_ fields: [RawHead.Field]) {
+        if fields.capacity <= 64 { spareFields = fields }
     }
 
     private static func version(_ bytes: ByteRegion, _ range: Range<Int>) throws -> HTTPVersion {

@@ -348,6 +348,52 @@ private func responses(
             ])
     }
 
+    /// The parser reuses a head's field list for the next head once the first is gone: a head
+    /// still held (a pipelined request's, say) must keep its own fields.
+    @Test func aHeldHeadKeepsItsFieldsWhenTheNextIsParsed() throws {
+        var parser = HTTP1Parser(mode: .request, maxHeadBytes: 1024)
+        var buffer = ByteBuffer(string: "GET /1 HTTP/1.1\r\nHost: a\r\nX-One: 1\r\n\r\nGET /2 HTTP/1.1\r\nHost: b\r\n\r\n")
+        guard case .requestHead(let first, let firstFacts) = try parser.next(&buffer) else {
+            Issue.record("no first head")
+            return
+        }
+        _ = try parser.next(&buffer)  // its end
+        guard case .requestHead(let second, let secondFacts) = try parser.next(&buffer) else {
+            Issue.record("no second head")
+            return
+        }
+        #expect(RawHead.fields(of: first, raw: firstFacts.raw).map { [$0.name, $0.value] } == [["Host", "a"], ["X-One", "1"]])
+        #expect(RawHead.fields(of: second, raw: secondFacts.raw).map { [$0.name, $0.value] } == [["Host", "b"]])
+
+        var responses = HTTP1Parser(mode: .response, maxHeadBytes: 1024)
+        var input = ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nA: 1\r\n\r\nHTTP/1.1 204 No Content\r\nB: 2\r\n\r\n")
+        guard case .responseHead(let held, _) = try responses.next(&input) else {
+            Issue.record("no first response head")
+            return
+        }
+        _ = try responses.next(&input)  // its end
+        guard case .responseHead(let next, _) = try responses.next(&input) else {
+            Issue.record("no second response head")
+            return
+        }
+        #expect(held.headers.map { [$0.name, $0.value] } == [["Content-Length", "0"], ["A", "1"]])
+        #expect(next.headers.map { [$0.name, $0.value] } == [["B", "2"]])
+    }
+
+    /// Once the first head is gone its field list is reused, and the next head reads right.
+    @Test func headsParsedOneAfterAnotherReadRight() throws {
+        var parser = HTTP1Parser(mode: .response, maxHeadBytes: 1024)
+        for round in 0..<3 {
+            var input = ByteBuffer(string: "HTTP/1.1 204 No Content\r\nRound: \(round)\r\nX: y\r\n\r\n")
+            guard case .responseHead(let head, _) = try parser.next(&input) else {
+                Issue.record("no head in round \(round)")
+                return
+            }
+            #expect(head.headers.map { [$0.name, $0.value] } == [["Round", "\(round)"], ["X", "y"]])
+            _ = try parser.next(&input)
+        }
+    }
+
     @Test func pipelinedRequestFollowedByTheStartOfAnother() {
         #expect(
             requests("GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\nHo") == [
