@@ -104,11 +104,22 @@ extension DirectHTTPEncoder {
     }
 
     /// Passes a `read` on from the encoder's place (the encoder does nothing with it), one hop
-    /// fewer for the handler above it. `false`: the encoder left the pipeline.
+    /// fewer for the handler above it; before a plain socket, straight to the channel's core.
+    /// `false`: the encoder left the pipeline.
     func read() -> Bool {
         guard let encoderContext else { return false }
-        encoderContext.read()
+        if !outbox.read(context: encoderContext) { encoderContext.read() }
         return true
+    }
+
+    /// Asks for the next read at the end of a read burst, before NIO does: the handler above
+    /// calls it when it would pass NIO's `read` on. On a plain socket the read goes straight to
+    /// the channel's core, and NIO, finding a read pending, skips its own trip through the
+    /// pipeline (readIfNeeded0: about 900 instructions per read, bench/profile). Elsewhere (TLS)
+    /// it does nothing, and NIO's read comes through the pipeline as usual.
+    func readAhead() {
+        guard let encoderContext else { return }
+        _ = outbox.read(context: encoderContext)
     }
 }
 

@@ -165,6 +165,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             armHeaderTimer()  // bytes of a new head arrived: it must be complete in time
         }
         exchange?.clientReadComplete()
+        if !readPausedByExchange && queued.isEmpty { responseEncoder?.readAhead() }  // what `read(context:)` would pass on
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {

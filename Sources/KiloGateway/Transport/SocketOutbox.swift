@@ -111,9 +111,22 @@ final class SocketOutbox {
     /// Sends the gathered bytes; returns how many the socket took (0 when it took none, failed or
     /// is closed: NIO then tries and reports).
     private func send(context: ChannelHandlerContext) -> Int {
-        if core == nil { core = context.channel._channelCore as? any NIOTransportAccessibleChannelCore }
-        guard let core else { return 0 }
+        guard let core = socketCore(context) else { return 0 }
         return (try? Self.send(gathered, through: core)) ?? 0
+    }
+
+    /// Asks the channel for its next read straight from its core, as the pipeline's head would
+    /// (`HeadChannelHandler.read` calls `read0()`), without the hops from the caller to the head.
+    /// Only before a plain socket; `false` otherwise (the caller reads through the pipeline).
+    func read(context: ChannelHandlerContext) -> Bool {
+        guard state.canSend, let core = socketCore(context) else { return false }
+        core.read0()
+        return true
+    }
+
+    private func socketCore(_ context: ChannelHandlerContext) -> (any NIOTransportAccessibleChannelCore)? {
+        if core == nil { core = context.channel._channelCore as? any NIOTransportAccessibleChannelCore }
+        return core
     }
 
     /// What `ChannelPipeline.SynchronousOperations.withUnsafeTransportIfAvailable` does, with a

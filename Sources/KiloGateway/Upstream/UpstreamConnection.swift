@@ -170,6 +170,7 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler, H
     /// The end of a burst of reads, straight from the ``HTTP1Decoder``.
     func readComplete() {
         delegate?.upstreamReadComplete()
+        if !readGate.isPaused { requestEncoder?.readAhead() }  // what `read(context:)` would pass on
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
