@@ -189,7 +189,7 @@ enum HeaderRewriter {
 
     /// Whether a response to this request and status can carry a body at all.
     static func responseMayHaveBody(method: HTTPMethod, status: HTTPResponseStatus) -> Bool {
-        if method == .HEAD { return false }
+        if method.isHEAD { return false }
         switch status.code {
         case 100..<200, 204, 304: return false
         default: return true

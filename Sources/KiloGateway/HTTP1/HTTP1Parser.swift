@@ -222,8 +222,8 @@ struct HTTP1Parser {
         let head = HTTPRequestHead(version: version, method: method, uri: bytes.string(targetRange), headers: headers)
 
         // A CONNECT request has no content (RFC 9110 §9.3.6): what follows its head is the tunnel's.
-        let framing = (facts.contentLength || facts.transferEncoding) && method != .CONNECT ? RequestFraming.of(head) : .success(.none)
-        stopAfterMessage = method == .CONNECT || (facts.upgrade && facts.connectionUpgrade)
+        let framing = (facts.contentLength || facts.transferEncoding) && !method.isCONNECT ? RequestFraming.of(head) : .success(.none)
+        stopAfterMessage = method.isCONNECT || (facts.upgrade && facts.connectionUpgrade)
         switch framing {
         case .failure:
             state = .stopped

@@ -375,7 +375,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// The response is started; the encoder learns whether it answers a `HEAD` (no body bytes).
     private func finalHeadGoesOut() {
         responseHeadWritten = true
-        responseEncoder?.answeringHEAD = currentHead?.method == .HEAD
+        responseEncoder?.answeringHEAD = currentHead?.method.isHEAD ?? false
     }
 
     /// Whether a response head can be written from an upstream's bytes: only to an HTTP/1
@@ -490,7 +490,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             headers.add(name: "connection", value: "keep-alive")
         }
         write(.head(HTTPResponseHead(version: version, status: status, headers: headers)), context: context)
-        if currentHead?.method != .HEAD {
+        if currentHead?.method.isHEAD != true {
             write(.body(.byteBuffer(body)), context: context)
         }
         write(.end(nil), context: context)  // flushed after the log line

@@ -13,7 +13,7 @@ enum UpgradeRequest {
     /// Whether NIO's request decoder treats this request as an upgrade and will stop parsing
     /// after it: the connection cannot carry another request.
     static func endsHTTPParsing(_ head: HTTPRequestHead) -> Bool {
-        head.method == .CONNECT || (head.headers.contains(name: "upgrade")
+        head.method.isCONNECT || (head.headers.contains(name: "upgrade")
             && head.headers[canonicalForm: "connection"].contains(where: { $0.lowercased() == "upgrade" }))
     }
 }

@@ -85,7 +85,7 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler, H
     /// Writes a request head that `serialise` puts into a buffer (`chunked`: it says
     /// `Transfer-Encoding: chunked`); the response decoder learns whether it answers a `HEAD`.
     func writeHead(method: HTTPMethod, chunked: Bool, _ serialise: (inout ByteBuffer) -> Void) {
-        responseDecoder?.expectResponse(toHEAD: method == .HEAD)
+        responseDecoder?.expectResponse(toHEAD: method.isHEAD)
         requestEncoder?.writeHead(chunked: chunked, serialise)
     }
 
