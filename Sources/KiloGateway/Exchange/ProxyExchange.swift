@@ -131,7 +131,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         guard phase != .finished else { return }
         let count = buffer.readableBytes
         bytesIn += count
-        lastActivity = .now()
+        lastActivity = loop.clock.now()
         let limit = runtime.settings.maxBodySize
         if limit > 0 && bytesIn > limit {
             // A chunked (or lying) body grew past the limit while streaming: stop here.
@@ -214,7 +214,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         responseBytesReceived = false
         responseHeadReceived = false
         if redirectsFollowed == 0 {
-            guard let index = runtime.pickEndpoint(avoid: avoid, now: .now(), random: loop.random) else {
+            guard let index = runtime.pickEndpoint(avoid: avoid, now: loop.clock.now(), random: loop.random) else {
                 serviceMetrics.recordAdmissionRejection(.noHealthyEndpoint)
                 fail(.noHealthyEndpoint)
                 return
@@ -276,7 +276,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         serviceMetrics.recordAttempt(outcome)
         let failed = outcome != .success && outcome != .staleConnection
         guard let index = endpointIndex else { return }
-        if let ejection = runtime.recordOutcome(endpoint: index, failed: failed, reason: reason, now: .now()) {
+        if let ejection = runtime.recordOutcome(endpoint: index, failed: failed, reason: reason, now: loop.clock.now()) {
             loop.metrics.gateway.recordEjection(service: runtime.config.name, endpoint: endpointURL.description)
             loop.logger.warning(
                 "upstream endpoint ejected",
@@ -297,7 +297,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         self.connection = connection
         connection.beginRequest(delegate: self)
         if let client, !client.isWritable { connection.setReadPaused(true) }
-        let now = NIODeadline.now()
+        let now = loop.clock.now()
         lastActivity = now
         connection.armDeadline(nextAttemptDeadline())
         if let followed = followedHead {
@@ -337,7 +337,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         guard !requestFullySent else { return }
         connection.write(.end(bodyDropped ? nil : requestTrailers))
         requestFullySent = true
-        requestSentAt = now ?? .now()
+        requestSentAt = now ?? loop.clock.now()
         if !responseHeadReceived { connection.armDeadline(nextAttemptDeadline()) }
     }
 
@@ -443,7 +443,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
             return  // a response decoder never produces one
         case .responseHead(let head, let facts):
             responseBytesReceived = true
-            lastActivity = .now()
+            lastActivity = loop.clock.now()
             if head.status.code >= 100 && head.status.code < 200 && head.status.code != 101 {
                 relayInformational(head.head)
                 return
@@ -478,7 +478,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
             }
             startClientResponse(head, facts: facts)
         case .body(let buffer):
-            lastActivity = .now()
+            lastActivity = loop.clock.now()
             guard followingRedirect == nil, let client else { return }
             bytesOut += buffer.readableBytes
             client.writeResponse(.body(.byteBuffer(buffer)))
@@ -561,7 +561,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         // The end is flushed when the client handler finishes the request cycle, after the access
         // log and metrics are written: whoever has seen the response can also see its log line.
         client.writeResponse(.end(trailers))
-        let now = NIODeadline.now()  // one clock read for the log, the pool and the client's idle time
+        let now = loop.clock.now()  // one time for the log, the pool and the client's idle time
         if let connection {
             self.connection = nil
             pool?.release(connection, reusable: upstreamKeepAlive && requestFullySent, at: now)
@@ -740,7 +740,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
             serviceMetrics.adjustInFlight(by: -1)
         }
         if countedRetry { runtime.shared.retriesInFlight.wrappingDecrement(ordering: .relaxed) }
-        let now = time ?? .now()
+        let now = time ?? loop.clock.now()
         let elapsed = (now - startTime).nanoseconds
         serviceMetrics.recordRequest(method: clientHead.method, status: status, nanoseconds: elapsed)
         let duration = Double(elapsed) / 1e9

@@ -25,15 +25,18 @@ final class HTTP1Decoder<Sink: HTTP1MessageSink>: ChannelInboundHandler, Removab
 
     private(set) var parser: HTTP1Parser
     private let sink: Sink
+    /// The event loop's clock: a read is handled in one of its scopes (see ``LoopClock``).
+    private let clock: LoopClock?
     /// Bytes read but not parsed yet: the start of a head or of a chunk-size line.
     private var pending: ByteBuffer?
     private var failed = false
     private var inputEnded = false
     private var removed = false
 
-    init(_ mode: HTTP1Parser.Mode, maxHeadBytes: Int, sink: Sink) {
+    init(_ mode: HTTP1Parser.Mode, maxHeadBytes: Int, sink: Sink, clock: LoopClock? = nil) {
         self.parser = HTTP1Parser(mode: mode, maxHeadBytes: maxHeadBytes)
         self.sink = sink
+        self.clock = clock
     }
 
     /// Response mode: the request about to be sent is a `HEAD` (its response has no body).
@@ -42,6 +45,8 @@ final class HTTP1Decoder<Sink: HTTP1MessageSink>: ChannelInboundHandler, Removab
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let opened = clock?.openScope() ?? false
+        defer { if opened { clock?.closeScope() } }
         var buffer = unwrapInboundIn(data)
         if var earlier = pending {
             pending = nil

@@ -243,7 +243,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         responseOpen = true
         responseHeadWritten = false
         currentHead = head
-        currentStart = .now()
+        currentStart = loop.clock.now()
         loop.activeRequests += 1
         if mayHaveRequestID, let head, let given = head.headers.first(name: "x-request-id"), RequestIDGenerator.isAcceptable(given) {
             currentRequestID = given
@@ -499,7 +499,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             let index = service.flatMap { name in loop.routes.services.firstIndex { $0.name == name } }
             loop.metrics.recordRequest(
                 service: index, method: method, status: Int(status.code),
-                nanoseconds: (NIODeadline.now() - currentStart).nanoseconds)
+                nanoseconds: (loop.clock.now() - currentStart).nanoseconds)
         }
         if let error, let accessLog = loop.accessLog {
             let head = currentHead
@@ -508,7 +508,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
                     requestID: currentRequestID, method: head?.method.rawValue ?? "-",
                     path: head.map { RequestTarget.pathOnly($0.uri) } ?? "-", service: service,
                     status: Int(status.code), attempts: 0, bytesIn: 0, bytesOut: body.readableBytes,
-                    durationSeconds: Double((NIODeadline.now() - currentStart).nanoseconds) / 1e9,
+                    durationSeconds: Double((loop.clock.now() - currentStart).nanoseconds) / 1e9,
                     upstream: nil, error: error.code
                 ).render())
         }
@@ -587,7 +587,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     private func armIdleTimer(at time: NIODeadline? = nil) {
-        let now = time ?? .now()
+        let now = time ?? loop.clock.now()
         idleSince = now
         if idleTimer == nil { scheduleIdleCheck(at: now + TimeAmount(loop.edge.limits.keepAliveTimeout)) }
     }

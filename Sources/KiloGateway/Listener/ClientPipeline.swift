@@ -14,7 +14,7 @@ enum ClientPipeline {
         let encoder = ClientResponseEncoder(sendsItself: scheme == "http")
         let handler = ClientConnectionHandler(loop: loop, scheme: scheme, responseEncoder: encoder)
         try sync.addHandler(encoder)
-        try sync.addHandler(HTTP1Decoder(.request, maxHeadBytes: loop.edge.limits.maxHeaderBytes, sink: handler))
+        try sync.addHandler(HTTP1Decoder(.request, maxHeadBytes: loop.edge.limits.maxHeaderBytes, sink: handler, clock: loop.clock))
         try sync.addHandler(handler)
     }
 }

@@ -18,6 +18,8 @@ final class LoopContext {
     let upstreamStates: UpstreamStates
     /// This loop's cached metric handles.
     let metrics: LoopMetrics
+    /// The time while a read is handled, read once (see ``LoopClock``).
+    let clock = LoopClock()
     var requestIDs = RequestIDGenerator()
     var jitter = RequestIDGenerator()
     private var pools: [UpstreamEndpoint: UpstreamPool] = [:]
@@ -63,7 +65,7 @@ final class LoopContext {
         if let pool = pools[endpoint] { return pool }
         let pool = UpstreamPool(
             endpoint: endpoint, eventLoop: eventLoop, pool: settings.pool,
-            connectTimeout: settings.timeouts.connect, shareOfLimit: loopCount, upstreamTLS: settings.upstreamTLS)
+            connectTimeout: settings.timeouts.connect, shareOfLimit: loopCount, upstreamTLS: settings.upstreamTLS, clock: clock)
         pools[endpoint] = pool
         return pool
     }

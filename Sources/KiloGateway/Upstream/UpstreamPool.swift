@@ -52,11 +52,14 @@ final class UpstreamPool {
     let upstreamTLSSetting: UpstreamTLS
     /// Built on the first `https` connection and shared by all later ones; a failed build is retried.
     private var sslContext: NIOSSLContext?
+    /// The event loop's clock, for the connections' decoders.
+    private let clock: LoopClock
 
     init(
         endpoint: UpstreamEndpoint, eventLoop: any EventLoop, pool: ServiceSettings.Pool, connectTimeout: Duration,
-        shareOfLimit loops: Int, upstreamTLS: UpstreamTLS = UpstreamTLS()
+        shareOfLimit loops: Int, upstreamTLS: UpstreamTLS = UpstreamTLS(), clock: LoopClock = LoopClock()
     ) {
+        self.clock = clock
         self.endpoint = endpoint
         self.eventLoop = eventLoop
         self.poolSettings = pool
@@ -184,7 +187,7 @@ final class UpstreamPool {
     /// Parks a connection as idle. One sweep timer per pool closes connections idle past
     /// `idleTimeout`, so parking and leasing schedule nothing per request.
     private func park(_ connection: UpstreamConnection, at time: NIODeadline?) {
-        let now = time ?? .now()
+        let now = time ?? clock.now()
         connection.idleSince = now
         if sweepTimer == nil { scheduleSweep(at: now + idleTimeout) }
     }
@@ -233,6 +236,7 @@ final class UpstreamPool {
         let connection = UpstreamConnection(id: id)
         connection.pool = self
         let boundConnection = NIOLoopBound(connection, eventLoop: eventLoop)
+        let boundClock = NIOLoopBound(clock, eventLoop: eventLoop)
         var tls: (context: NIOSSLContext, serverHostname: String?, handshake: EventLoopPromise<Void>)?
         if endpoint.scheme == "https" {
             do {
@@ -258,7 +262,7 @@ final class UpstreamPool {
                     // Bytes after a 101 are the upgraded protocol's: passed on when the decoder is removed.
                     let connection = boundConnection.value
                     let encoder = UpstreamRequestEncoder(sendsItself: tls == nil)
-                    let decoder = HTTP1Decoder(.response, maxHeadBytes: Self.maxResponseHeadBytes, sink: connection)
+                    let decoder = HTTP1Decoder(.response, maxHeadBytes: Self.maxResponseHeadBytes, sink: connection, clock: boundClock.value)
                     try sync.addHandler(encoder)
                     try sync.addHandler(decoder)
                     connection.requestEncoder = encoder
