@@ -36,6 +36,23 @@ import Testing
         #expect(sawLeadingZero)
     }
 
+    /// The digits of a word, checked against the standard library's formatting, for every
+    /// nibble value in every position and for random words.
+    @Test func hexDigitsMatchTheStandardLibrary() {
+        var values: [UInt32] = [0, .max, 0x0123_4567, 0x89AB_CDEF, 0xFEDC_BA98, 0x7654_3210]
+        for nibble in UInt32(0)..<16 {
+            for position in UInt32(0)..<8 { values.append(nibble << (position * 4)) }
+        }
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<1_000 { values.append(random.next()) }
+        for value in values {
+            let word = RequestIDGenerator.hexDigits(value)
+            let digits = withUnsafeBytes(of: word) { String(decoding: $0, as: UTF8.self) }
+            let expected = String(value, radix: 16)
+            #expect(digits == String(repeating: "0", count: 8 - expected.count) + expected)
+        }
+    }
+
     @Test(arguments: [
         "a", "0123456789abcdef0123456789abcdef", "ABC-def_1.2:3", "req-1", String(repeating: "x", count: 128),
         "550e8400-e29b-41d4-a716-446655440000",
