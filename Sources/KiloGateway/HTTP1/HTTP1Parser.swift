@@ -147,7 +147,11 @@ struct HTTP1Parser {
         guard let length = try sectionLength(buffer, mayBeEmpty: false) else { return nil }
         let part = try buffer.withUnsafeReadableBytes { bytes throws -> Part in
             let head = ByteRegion(bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), count: length)
-            return mode == .request ? try parseRequestHead(head, in: buffer) : try parseResponseHead(head, in: buffer)
+            do {
+                return mode == .request ? try parseRequestHead(head, in: buffer) : try parseResponseHead(head, in: buffer)
+            } catch {
+                throw head.bareCRExplains(error)
+            }
         }
         buffer.moveReaderIndex(forwardBy: length)
         return part
@@ -522,7 +526,11 @@ struct HTTP1Parser {
             let bytes = ByteRegion(raw.baseAddress!.assumingMemoryBound(to: UInt8.self), count: length)
             var lines = LineReader(bytes)
             var facts = FieldFacts()
-            return try Self.headers(bytes, &lines, facts: &facts)
+            do {
+                return try Self.headers(bytes, &lines, facts: &facts)
+            } catch {
+                throw bytes.bareCRExplains(error)
+            }
         }
         buffer.moveReaderIndex(forwardBy: length)
         return endMessage(trailers: trailers)
@@ -640,12 +648,28 @@ struct ByteRegion {
         HopByHopHeaders.equalsIgnoringCase(UnsafeBufferPointer(start: start + range.lowerBound, count: range.count), lowercase)
     }
 
+    /// `lfExpected` when the region holds a CR not followed by an LF (the reason a line was
+    /// refused), else `error` as it is.
+    func bareCRExplains(_ error: any Error) -> any Error {
+        var index = 0
+        while let cr = first(of: 0x0D, in: index..<count) {
+            if cr + 1 == count || start[cr + 1] != 0x0A { return HTTPParserError.lfExpected }
+            index = cr + 1
+        }
+        return error
+    }
+
     func string(_ range: Range<Int>) -> String {
         String(decoding: UnsafeBufferPointer(start: start + range.lowerBound, count: range.count), as: UTF8.self)
     }
 }
 
-/// The lines of a complete head, as ranges without their CRLF; a bare LF or CR is an error.
+/// The lines of a complete head, as ranges without their CRLF; a bare LF is an error.
+///
+/// A bare CR inside a line is not looked for here (a second scan of every line): every byte of
+/// every line is checked by what reads it (a token, a target, a version, a field value), and
+/// none accepts a CR. When such a check fails, ``ByteRegion/bareCRExplains(_:)`` reports the
+/// bare CR as the error, as a scan would have.
 private struct LineReader {
     private let bytes: ByteRegion
     private var position = 0
@@ -656,7 +680,7 @@ private struct LineReader {
 
     mutating func next() throws -> Range<Int>? {
         guard position < bytes.count, let lf = bytes.firstLF(from: position) else { return nil }
-        guard lf > position, bytes[lf - 1] == 0x0D, bytes.first(of: 0x0D, in: position..<(lf - 1)) == nil else {
+        guard lf > position, bytes[lf - 1] == 0x0D else {
             throw HTTPParserError.lfExpected
         }
         let line = position..<(lf - 1)
