@@ -16,16 +16,18 @@ RUN swift package resolve
 
 COPY . .
 
-# Compiler flags: by default those bench/run measures. Without the exclusivity checks a
-# proxied request costs 27.7k instructions instead of 35.0k (bench/profile, 2026-11-29);
-# DESIGN §10. The tests keep running against a checked (debug) build. Pass
-# --build-arg SWIFT_FLAGS="" for a checked release build.
-ARG SWIFT_FLAGS="-Xswiftc -enforce-exclusivity=unchecked"
-# hadolint ignore=SC2086
-RUN --mount=type=cache,target=/build/.build \
-    swift build -c release --product kilo-gateway --static-swift-stdlib ${SWIFT_FLAGS} \
+# The release flags bench/run measures (link/release-flags: no runtime exclusivity checks, the
+# request path's code laid out together). SWIFT_FLAGS adds more, after them; e.g.
+# --build-arg SWIFT_FLAGS="-Xswiftc -enforce-exclusivity=checked" for the runtime checks.
+ARG SWIFT_FLAGS=""
+# Its own build cache: objects built with other flags are not always rebuilt (an -Xfrontend flag
+# such as -function-sections does not invalidate them).
+# hadolint ignore=SC2046,SC2086
+RUN --mount=type=cache,target=/build/.build-release \
+    swift build -c release --static-swift-stdlib --product kilo-gateway $(sh link/release-flags) ${SWIFT_FLAGS} \
+        --scratch-path .build-release \
  && mkdir -p /staging \
- && cp "$(swift build -c release --show-bin-path)/kilo-gateway" /staging/ \
+ && cp "$(swift build -c release --scratch-path .build-release --show-bin-path)/kilo-gateway" /staging/ \
  && cp /usr/libexec/swift/linux/swift-backtrace-static /staging/swift-backtrace
 
 # ---- run: slim base, non-root, only the binary, the config and CA certificates ---

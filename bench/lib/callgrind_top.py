@@ -45,12 +45,23 @@ def parse(path):
 
 
 def demangle(names):
-    try:
-        out = subprocess.run(["swift", "demangle", "--simplified", "--compact"], input="\n".join(names),
-                             capture_output=True, text=True, timeout=60).stdout.splitlines()
-        return out if len(out) == len(names) else names
-    except (OSError, subprocess.SubprocessError):
-        return names
+    """Swift names with `swift demangle`, C++ ones (bench/profile runs valgrind with
+    --demangle=no, so that link/hot-sections.txt gets section names) with c++filt."""
+    out = list(names)
+    for tool, picked in ((["swift", "demangle", "--simplified", "--compact"], lambda n: not n.startswith("_Z")),
+                         (["c++filt"], lambda n: n.startswith("_Z"))):
+        indices = [i for i, name in enumerate(names) if picked(name)]
+        if not indices:
+            continue
+        try:
+            lines = subprocess.run(tool, input="\n".join(names[i] for i in indices), capture_output=True, text=True,
+                                   timeout=60).stdout.splitlines()
+        except (OSError, subprocess.SubprocessError):
+            continue
+        if len(lines) == len(indices):
+            for i, line in zip(indices, lines):
+                out[i] = line
+    return out
 
 
 def main():
