@@ -15,17 +15,9 @@ extension EndToEndTests {
                 let requests =
                     "GET /api/echo/bytes?size=\(size)&chunked=\(chunked ? 1 : 0) HTTP/1.1\r\nHost: t\r\n\r\n"
                     + "GET /api/echo/bytes?size=1000 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
-                let channel = try await ClientBootstrap(group: TestGroups.client)
-                    .connect(host: "127.0.0.1", port: gateway.port) { channel in
-                        channel.eventLoop.makeCompletedFuture {
-                            try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                        }
-                    }
+                let channel = try await Self.connect(port: gateway.port)
                 // Bounded: a gateway that lost or misplaced bytes may leave the connection hanging.
-                let timeout = Task {
-                    try await Task.sleep(for: .seconds(20))
-                    try await channel.channel.close()
-                }
+                let timeout = Self.close(channel, after: .seconds(20))
                 defer { timeout.cancel() }
                 var received = ByteBuffer()
                 try await channel.executeThenClose { inbound, outbound in
@@ -48,6 +40,53 @@ extension EndToEndTests {
                 #expect(second.body.readableBytes == 1000)
                 #expect(Self.firstMisplacedByte(second.body) == nil)
                 #expect(received.readableBytes == 0)
+            }
+        }
+
+        /// A client that stops reading holds the upstream back: once the client's socket is full
+        /// the gateway's channel turns unwritable, the gateway stops reading from the upstream,
+        /// and the response is not buffered in the gateway. (Without that, 256 MiB would pile up
+        /// in a second on loopback.)
+        @Test func aClientThatStopsReadingHoldsTheUpstreamBack() async throws {
+            try await withGateway { gateway in
+                _ = try await gateway.send(TestRequest(uri: "/api/echo/bytes?size=8388608"), collectBody: false)  // warm up
+                let size = 256 << 20
+                let channel = try await Self.connect(port: gateway.port)
+                let timeout = Self.close(channel, after: .seconds(30))
+                defer { timeout.cancel() }
+                var growth = 0
+                var received = 0
+                try await channel.executeThenClose { inbound, outbound in
+                    let before = ProcessStats.residentBytes()
+                    try await outbound.write(ByteBuffer(string: "GET /api/echo/bytes?size=\(size) HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"))
+                    // The client is idle for a second (the scenario itself, not a wait for an event).
+                    try await Task.sleep(for: .seconds(1))
+                    growth = ProcessStats.residentBytes() - before
+                    do {
+                        for try await part in inbound { received += part.readableBytes }
+                    } catch let error as ChannelError where error == .ioOnClosedChannel || error == .eof {}
+                }
+                // Half the body: without backpressure it all piles up (253 MiB when this was checked); other
+                // tests running alongside stay well below that.
+                #expect(growth < size / 2, "resident memory grew by \(growth >> 20) MiB while the client did not read")
+                #expect(received > size, "the whole response still arrives once the client reads")
+            }
+        }
+
+        private static func connect(port: Int) async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
+            try await ClientBootstrap(group: TestGroups.client)
+                .connect(host: "127.0.0.1", port: port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    }
+                }
+        }
+
+        /// Closes the channel after `delay` unless cancelled first: a test's upper bound.
+        private static func close(_ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, after delay: Duration) -> Task<Void, any Error> {
+            Task {
+                try await Task.sleep(for: delay)
+                try await channel.channel.close()
             }
         }
 
