@@ -297,8 +297,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         self.connection = connection
         connection.beginRequest(delegate: self)
         if let client, !client.isWritable { connection.setReadPaused(true) }
-        let now = loop.clock.now()
-        lastActivity = now
+        lastActivity = loop.clock.now()
         connection.armDeadline(nextAttemptDeadline())
         if let followed = followedHead {
             let chunked = WireFormat.framingFields(of: followed.headers).hasTransferEncoding
@@ -314,7 +313,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
             connection.write(.body(.byteBuffer(part)))
         }
         unsentBytes = 0
-        if requestEnded { sendRequestEnd(on: connection, at: now) }
+        if requestEnded { sendRequestEnd(on: connection) }
         flushUpstream(connection)
         client?.setRequestReadPaused(!connection.isWritable)
     }
@@ -332,12 +331,11 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         }
     }
 
-    /// - Parameter now: the time, when the caller has just read it.
-    private func sendRequestEnd(on connection: UpstreamConnection, at now: NIODeadline? = nil) {
+    private func sendRequestEnd(on connection: UpstreamConnection) {
         guard !requestFullySent else { return }
         connection.write(.end(bodyDropped ? nil : requestTrailers))
         requestFullySent = true
-        requestSentAt = now ?? loop.clock.now()
+        requestSentAt = loop.clock.now()
         if !responseHeadReceived { connection.armDeadline(nextAttemptDeadline()) }
     }
 
@@ -561,12 +559,11 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         // The end is flushed when the client handler finishes the request cycle, after the access
         // log and metrics are written: whoever has seen the response can also see its log line.
         client.writeResponse(.end(trailers))
-        let now = loop.clock.now()  // one time for the log, the pool and the client's idle time
         if let connection {
             self.connection = nil
-            pool?.release(connection, reusable: upstreamKeepAlive && requestFullySent, at: now)
+            pool?.release(connection, reusable: upstreamKeepAlive && requestFullySent)
         }
-        finish(status: status, at: now)
+        finish(status: status)
     }
 
     // MARK: upgrades
@@ -727,7 +724,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         finish(status: status == 0 ? 502 : status)
     }
 
-    private func finish(status: Int, notifyClient: Bool = true, at time: NIODeadline? = nil) {
+    private func finish(status: Int, notifyClient: Bool = true) {
         guard phase != .finished else { return }
         phase = .finished
         cancelAttemptTimers()
@@ -740,8 +737,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
             serviceMetrics.adjustInFlight(by: -1)
         }
         if countedRetry { runtime.shared.retriesInFlight.wrappingDecrement(ordering: .relaxed) }
-        let now = time ?? loop.clock.now()
-        let elapsed = (now - startTime).nanoseconds
+        let elapsed = (loop.clock.now() - startTime).nanoseconds
         serviceMetrics.recordRequest(method: clientHead.method, status: status, nanoseconds: elapsed)
         let duration = Double(elapsed) / 1e9
         if let accessLog = loop.accessLog {
@@ -764,6 +760,6 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         }
         let client = self.client
         self.client = nil
-        if notifyClient { client?.exchangeFinished(keepAlive: clientKeepAlive, at: now) }
+        if notifyClient { client?.exchangeFinished(keepAlive: clientKeepAlive) }
     }
 }

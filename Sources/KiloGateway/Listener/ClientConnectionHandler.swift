@@ -31,6 +31,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// only in `RequestHeadFacts.raw`, so they cannot be read again from the head).
     private var queued = CircularBuffer<(part: HTTPServerRequestPart, facts: RequestHeadFacts?)>()
     private var readPausedByExchange = false
+    /// Reads wait: the exchange paused them, or pipelined requests are queued.
+    private var readsHeld: Bool { readPausedByExchange || !queued.isEmpty }
     private var pendingRead = false
     /// The channel's writability, as its change events tell it (read once when added).
     private var channelWritable = true
@@ -165,7 +167,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             armHeaderTimer()  // bytes of a new head arrived: it must be complete in time
         }
         exchange?.clientReadComplete()
-        if !readPausedByExchange && queued.isEmpty { responseEncoder?.readAhead() }  // what `read(context:)` would pass on
+        if !readsHeld { responseEncoder?.readAhead() }  // as `read(context:)` would pass NIO's read on
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -205,7 +207,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     func read(context: ChannelHandlerContext) {
-        if readPausedByExchange || !queued.isEmpty {
+        if readsHeld {
             pendingRead = true
         } else {
             responseEncoder.read(orFrom: context)
@@ -401,10 +403,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     /// The exchange wrote the whole response.
-    /// - Parameter now: the time the exchange read when it finished (one clock read fewer).
-    func exchangeFinished(keepAlive: Bool, at now: NIODeadline) {
+    func exchangeFinished(keepAlive: Bool) {
         exchange = nil
-        requestCycleFinished(keepAlive: keepAlive, at: now)
+        requestCycleFinished(keepAlive: keepAlive)
     }
 
     /// The response was `101 Switching Protocols` (already written): the HTTP handlers leave the
@@ -522,8 +523,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     /// The response is complete; continue with the next request, or close.
-    /// - Parameter now: the time, when the caller has just read it.
-    private func requestCycleFinished(keepAlive: Bool, at now: NIODeadline? = nil) {
+    private func requestCycleFinished(keepAlive: Bool) {
         flush()  // the response's last bytes, written before its log line
         endResponseBookkeeping()
         readPausedByExchange = false
@@ -532,7 +532,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         if isHTTP2Stream {
             // Closing a stream channel resets the stream and drops DATA still held by flow control;
             // the stream closes by itself once both sides sent END_STREAM.
-            if !requestOpen { armIdleTimer(at: now) }
+            if !requestOpen { armIdleTimer() }
             resumeReadingIfPossible()
             return
         }
@@ -564,13 +564,13 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
         if !responseOpen && !requestOpen {
             if inputClosed { return closeNow() }
-            armIdleTimer(at: now)
+            armIdleTimer()
         }
         resumeReadingIfPossible()
     }
 
     private func resumeReadingIfPossible() {
-        guard pendingRead, !readPausedByExchange, queued.isEmpty, let context else { return }
+        guard pendingRead, !readsHeld, let context else { return }
         pendingRead = false
         responseEncoder.read(orFrom: context)
     }
@@ -586,8 +586,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
     }
 
-    private func armIdleTimer(at time: NIODeadline? = nil) {
-        let now = time ?? loop.clock.now()
+    private func armIdleTimer() {
+        let now = loop.clock.now()
         idleSince = now
         if idleTimer == nil { scheduleIdleCheck(at: now + TimeAmount(loop.edge.limits.keepAliveTimeout)) }
     }

@@ -170,7 +170,7 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler, H
     /// The end of a burst of reads, straight from the ``HTTP1Decoder``.
     func readComplete() {
         delegate?.upstreamReadComplete()
-        if !readGate.isPaused { requestEncoder?.readAhead() }  // what `read(context:)` would pass on
+        if !readGate.isPaused { requestEncoder?.readAhead() }  // as `read(context:)` would pass NIO's read on
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {

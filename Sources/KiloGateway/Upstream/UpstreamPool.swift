@@ -119,8 +119,7 @@ final class UpstreamPool {
     }
 
     /// Returns a leased connection; `reusable` when a whole exchange completed on it with keep-alive.
-    /// - Parameter now: the time, when the caller has just read it (idle connections note it).
-    func release(_ connection: UpstreamConnection, reusable: Bool, at now: NIODeadline? = nil) {
+    func release(_ connection: UpstreamConnection, reusable: Bool) {
         connection.delegate = nil
         let keep = reusable && connection.isActive && !isShutDown
         switch state.release(connection.id, reusable: keep) {
@@ -131,10 +130,10 @@ final class UpstreamPool {
                 waiter.requester.leaseSucceeded(connection)
             } else {
                 _ = state.release(id, reusable: true)
-                park(connection, at: now)
+                park(connection)
             }
         case .park:
-            park(connection, at: now)
+            park(connection)
         case .close(let id, let waiterID):
             connections[id] = nil
             connection.close()
@@ -186,8 +185,8 @@ final class UpstreamPool {
 
     /// Parks a connection as idle. One sweep timer per pool closes connections idle past
     /// `idleTimeout`, so parking and leasing schedule nothing per request.
-    private func park(_ connection: UpstreamConnection, at time: NIODeadline?) {
-        let now = time ?? clock.now()
+    private func park(_ connection: UpstreamConnection) {
+        let now = clock.now()
         connection.idleSince = now
         if sweepTimer == nil { scheduleSweep(at: now + idleTimeout) }
     }
