@@ -51,10 +51,8 @@ extension EndToEndTests {
         /// close the gateway would answer the incomplete head with a 400 first, which ends the header timer.
         @Test func handlerIsFreedWhenAClientResetsInTheMiddleOfAHead() async throws {
             try await withWatchedListener { listener in
-                let client = try await RawConnection.open(port: listener.port)
                 // Accepted: the header timer runs from here until a head is complete.
-                let accepted = try await eventually(timeout: Self.bound) { try await listener.handlers().accepted == 1 }
-                try #require(accepted)
+                let client = try await listener.acceptedConnection()
                 try await client.send("GET /api/echo/lifetime HTTP/1.1\r\nHost: test\r\nX-Partial: ")
                 let waiting = try await listener.handlers()
                 #expect(waiting == HandlerCount(accepted: 1, alive: 1))
@@ -67,10 +65,8 @@ extension EndToEndTests {
 
         @Test func handlerIsFreedWhenAClientClosesWithoutSendingAnything() async throws {
             try await withWatchedListener { listener in
-                let client = try await RawConnection.open(port: listener.port)
                 // Accepted: the header timer runs from here until a head is complete.
-                let accepted = try await eventually(timeout: Self.bound) { try await listener.handlers().accepted == 1 }
-                try #require(accepted)
+                let client = try await listener.acceptedConnection()
 
                 try await client.close()
                 let freed = try await listener.handlersFreed()
@@ -199,6 +195,15 @@ private struct WatchedListener: Sendable {
             let handlers = state.value.handlers
             return HandlerCount(accepted: handlers.count, alive: handlers.filter { $0.value != nil }.count)
         }.get()
+    }
+
+    /// Opens a client connection and waits, at most the bound, until its handler is in the pipeline.
+    func acceptedConnection() async throws -> RawConnection {
+        let accepted = try await handlers().accepted
+        let client = try await RawConnection.open(port: port)
+        let seen = try await eventually(timeout: EndToEndTests.ObjectLifetimeTests.bound) { try await handlers().accepted == accepted + 1 }
+        try #require(seen, "the gateway did not accept the connection")
+        return client
     }
 
     /// Waits, at most ``EndToEndTests/ObjectLifetimeTests/bound``, until no handler is left.
