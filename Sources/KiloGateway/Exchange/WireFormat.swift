@@ -112,6 +112,12 @@ extension DirectHTTPEncoder {
         return true
     }
 
+    /// See ``SocketOutbox/writesDone(context:)``; `nil` also once the encoder left the pipeline.
+    func writesDone() -> EventLoopFuture<Void>? {
+        guard let encoderContext else { return nil }
+        return outbox.writesDone(context: encoderContext)
+    }
+
     /// Asks for the next read at the end of a read burst, before NIO does: the handler above
     /// calls it when it would pass NIO's `read` on. On a plain socket the read goes straight to
     /// the channel's core, and NIO, finding a read pending, skips its own trip through the

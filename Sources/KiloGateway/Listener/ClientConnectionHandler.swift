@@ -549,12 +549,13 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
                 pendingRead = false
                 responseEncoder.read(orFrom: context)
             } else {
-                context.close(promise: nil)
+                closeWhenWritten(context)
             }
             return
         }
         if closeAfterResponse || (inputClosed && queued.isEmpty) {
-            closeNow()
+            isClosing = true
+            closeWhenWritten(context)
             return
         }
         while let (part, facts) = queued.popFirst() {
@@ -563,10 +564,27 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             if responseOpen && !requestOpen { break }  // the next pipelined request waits again
         }
         if !responseOpen && !requestOpen {
-            if inputClosed { return closeNow() }
+            if inputClosed {
+                isClosing = true
+                return closeWhenWritten(context)
+            }
             armIdleTimer()
         }
         resumeReadingIfPossible()
+    }
+
+    /// Closes once NIO has written what it holds of the responses: a full close drops writes
+    /// still pending, and a slow reader may not have taken their tail yet. At the latest a
+    /// keep-alive timeout later (a client that stopped reading altogether).
+    private func closeWhenWritten(_ context: ChannelHandlerContext) {
+        guard let written = responseEncoder?.writesDone() else { return context.close(promise: nil) }
+        let limit = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(loop.edge.limits.keepAliveTimeout)) { [self] in
+            self.context?.close(promise: nil)
+        }
+        written.assumeIsolated().whenComplete { [self] _ in
+            limit.cancel()
+            self.context?.close(promise: nil)
+        }
     }
 
     private func resumeReadingIfPossible() {

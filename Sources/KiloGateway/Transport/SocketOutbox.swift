@@ -89,6 +89,19 @@ final class SocketOutbox {
         }
     }
 
+    /// Sends what was gathered; then a future that completes once NIO has written every byte it
+    /// holds of this connection, or `nil` when it holds none (so a close now drops nothing: NIO
+    /// fails the writes still pending at a full close). Behind TLS always `nil` (not tracked).
+    func writesDone(context: ChannelHandlerContext) -> EventLoopFuture<Void>? {
+        flush(context: context)
+        guard state.withNIO > 0 else { return nil }
+        // NIO writes in order: an empty write's promise completes after everything before it.
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        write(.byteBuffer(ByteBuffer()), context: context, promise: promise)
+        context.flush()
+        return promise.futureResult
+    }
+
     /// The encoder leaves the pipeline: what was gathered goes to NIO, for whatever follows.
     func handOver(context: ChannelHandlerContext) {
         core = nil
