@@ -421,7 +421,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         let pipeline = context.pipeline.syncOperations
         try pipeline.addHandler(tunnel)
         pipeline.removeHandler(context: context, promise: nil)
-        pipeline.removeHandler(try pipeline.handler(type: HTTP1Decoder<ClientConnectionHandler>.self), promise: nil)
+        pipeline.removeHandler(try pipeline.handler(type: HTTP1Decoder.self), promise: nil)
         pipeline.removeHandler(try pipeline.handler(type: ClientResponseEncoder.self), promise: nil)
         if let validator = try? pipeline.handler(type: NIOHTTPResponseHeadersValidator.self) {
             pipeline.removeHandler(validator, promise: nil)

@@ -26,6 +26,10 @@ final class SocketOutbox {
     /// The channel's core, looked up at the first send (a conformance check per send costs
     /// more than the send's own work) and let go when the encoder leaves the pipeline.
     private var core: (any NIOTransportAccessibleChannelCore)?
+    /// The socket's descriptor, cast from the core's transport at the first send (a dynamic
+    /// cast per send cost about 140 instructions). Sends still go through `withUnsafeTransport`,
+    /// which refuses a closed socket; an open channel's descriptor never changes.
+    private var handle: NIOBSDSocket.Handle?
 
     /// Room taken when the gathered buffer is first needed: a head and a small body.
     private static let startingCapacity = 2048
@@ -105,6 +109,7 @@ final class SocketOutbox {
     /// The encoder leaves the pipeline: what was gathered goes to NIO, for whatever follows.
     func handOver(context: ChannelHandlerContext) {
         core = nil
+        handle = nil
         if gathered.readableBytes > 0 { handGathered(context: context, track: false) }
     }
 
@@ -125,7 +130,7 @@ final class SocketOutbox {
     /// is closed: NIO then tries and reports).
     private func send(context: ChannelHandlerContext) -> Int {
         guard let core = socketCore(context) else { return 0 }
-        return (try? Self.send(gathered, through: core)) ?? 0
+        return (try? Self.send(gathered, through: core, handle: &handle)) ?? 0
     }
 
     /// Asks the channel for its next read straight from its core, as the pipeline's head would
@@ -147,9 +152,12 @@ final class SocketOutbox {
     /// casts to the protocol parameterised by the transport type, which demangles types on every
     /// call (about 13k instructions, and start-up of the runtime's demangler in memory).
     /// `withUnsafeTransport` throws once NIO closed the socket.
-    private static func send<Core: NIOTransportAccessibleChannelCore>(_ bytes: ByteBuffer, through core: Core) throws -> Int {
+    private static func send<Core: NIOTransportAccessibleChannelCore>(
+        _ bytes: ByteBuffer, through core: Core, handle: inout NIOBSDSocket.Handle?
+    ) throws -> Int {
         try core.withUnsafeTransport { transport in
-            guard let socket = transport as? NIOBSDSocket.Handle else { return 0 }
+            if handle == nil { handle = transport as? NIOBSDSocket.Handle }
+            guard let socket = handle else { return 0 }
             return bytes.withUnsafeReadableBytes { bytes in
                 var sent = 0
                 while sent < bytes.count {

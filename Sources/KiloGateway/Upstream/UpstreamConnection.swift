@@ -80,7 +80,7 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler, H
     /// The codec before this handler (set when the pipeline is built; cleared when it is taken
     /// down, which also breaks the decoder's reference back to this handler).
     var requestEncoder: UpstreamRequestEncoder?
-    var responseDecoder: HTTP1Decoder<UpstreamConnection>?
+    var responseDecoder: HTTP1Decoder?
 
     /// Writes a request head that `serialise` puts into a buffer (`chunked`: it says
     /// `Transfer-Encoding: chunked`); the response decoder learns whether it answers a `HEAD`.
@@ -142,7 +142,7 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler, H
         let pipeline = context.pipeline.syncOperations
         try pipeline.addHandler(tunnel)
         pipeline.removeHandler(context: context, promise: nil)
-        pipeline.removeHandler(try pipeline.handler(type: HTTP1Decoder<UpstreamConnection>.self), promise: nil)
+        pipeline.removeHandler(try pipeline.handler(type: HTTP1Decoder.self), promise: nil)
         pipeline.removeHandler(try pipeline.handler(type: UpstreamRequestEncoder.self), promise: nil)
         if readGate.isPaused { context.channel.read() }
     }
