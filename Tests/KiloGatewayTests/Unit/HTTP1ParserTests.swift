@@ -465,6 +465,25 @@ private func responses(
         #expect(requests(input) == ["head GET / 1.1 [A: v, B: v w, C: , D: , E: x, F: a  b \\t c] none", "end nil"])
     }
 
+    @Test func fieldNamesAndMethodsTakeExactlyTheTokenCharacters() {
+        let tchars = Set("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
+        func accepts(_ start: String, _ byte: UInt8, _ end: String) -> Bool {
+            var parser = HTTP1Parser(mode: .request, maxHeadBytes: 1024)
+            var buffer = ByteBuffer(string: start)
+            buffer.writeInteger(byte)
+            buffer.writeString(end)
+            return (try? parser.next(&buffer)) != nil
+        }
+        for byte in UInt8.min...UInt8.max {
+            if byte != UInt8(ascii: ":") {
+                #expect(accepts("GET / HTTP/1.1\r\nx", byte, "y: v\r\n\r\n") == tchars.contains(byte), "field name byte \(byte)")
+            }
+            if byte != UInt8(ascii: " ") {
+                #expect(accepts("G", byte, "T / HTTP/1.1\r\n\r\n") == tchars.contains(byte), "method byte \(byte)")
+            }
+        }
+    }
+
     @Test func headerNamesKeepTheirCaseAndRepeats() {
         let input = "GET / HTTP/1.1\r\nx-lower: 1\r\nX-UPPER: 2\r\nSet-Thing: a\r\nset-thing: b\r\n!#$%&'*+-.^_`|~0: t\r\n\r\n"
         #expect(
