@@ -137,6 +137,7 @@ struct HTTP1Parser {
     private static let crlf = UInt16(0x0D0A)
 
     private mutating func nextHead(_ buffer: inout ByteBuffer) throws -> Part? {
+        guard buffer.readableBytes > 0 else { return nil }  // as after every message read whole
         if scanned == 0 {
             // A client may send an empty line before a request (RFC 9112 §2.2); some servers
             // send one after a response's body.
@@ -144,17 +145,35 @@ struct HTTP1Parser {
                 buffer.moveReaderIndex(forwardBy: 2)
             }
         }
-        guard let length = try sectionLength(buffer, mayBeEmpty: false) else { return nil }
-        let part = try buffer.withUnsafeReadableBytes { bytes throws -> Part in
-            let head = ByteRegion(bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), count: length)
-            do {
-                return mode == .request ? try parseRequestHead(head, in: buffer) : try parseResponseHead(head, in: buffer)
-            } catch {
-                throw head.bareCRExplains(error)
-            }
+        if scanned == 0, let (part, length) = try? parseHead(in: buffer, region: min(buffer.readableBytes, maxHeadBytes)) {
+            // The usual case: the whole head had arrived, and was parsed in one pass as it was
+            // found. A head not complete yet, or refused, is looked at again as below: its end
+            // found first (scanning what arrives once), then its lines, and an error is reported
+            // as a head of exactly that size explains it.
+            buffer.moveReaderIndex(forwardBy: length)
+            return part
         }
+        guard let length = try sectionLength(buffer, mayBeEmpty: false) else { return nil }
+        let parsed: (Part, Int)?
+        do {
+            parsed = try parseHead(in: buffer, region: length)
+        } catch {
+            throw buffer.withUnsafeReadableBytes { ByteRegion($0.baseAddress!.assumingMemoryBound(to: UInt8.self), count: length) }
+                .bareCRExplains(error)
+        }
+        guard let (part, _) = parsed else { throw HTTPParserError.invalidInternalState }  // the region holds the head
         buffer.moveReaderIndex(forwardBy: length)
         return part
+    }
+
+    /// The head at the start of `buffer`, looked for in its first `region` bytes, and its length;
+    /// `nil` when the region ends before the head's empty line.
+    private mutating func parseHead(in buffer: ByteBuffer, region: Int) throws -> (Part, Int)? {
+        guard region > 0 else { return nil }
+        return try buffer.withUnsafeReadableBytes { bytes throws -> (Part, Int)? in
+            let head = ByteRegion(bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), count: region)
+            return mode == .request ? try parseRequestHead(head, in: buffer) : try parseResponseHead(head, in: buffer)
+        }
     }
 
     /// The length of the head (or trailer section) at the start of `buffer` up to and including
@@ -185,9 +204,9 @@ struct HTTP1Parser {
         return nil
     }
 
-    private mutating func parseRequestHead(_ bytes: ByteRegion, in buffer: ByteBuffer) throws -> Part {
+    private mutating func parseRequestHead(_ bytes: ByteRegion, in buffer: ByteBuffer) throws -> (Part, Int)? {
         var lines = LineReader(bytes)
-        let line = try lines.next()!
+        guard let line = try lines.next() else { return nil }
         guard let methodEnd = bytes.first(of: 0x20, in: line), methodEnd > line.lowerBound else { throw HTTPParserError.invalidMethod }
         let methodRange = line.lowerBound..<methodEnd
         guard bytes.all(in: methodRange, Self.isTokenByte) else { throw HTTPParserError.invalidMethod }
@@ -201,10 +220,14 @@ struct HTTP1Parser {
         var facts = FieldFacts()
         var underscore = false
         var rawFields = takeFieldList()
-        try Self.fields(bytes, &lines, facts: &facts) { name, value, kind in
+        let complete = try Self.fields(bytes, &lines, facts: &facts) { name, value, kind in
             // The names the parser knows have no underscore: only others are looked at.
             if !underscore && kind == .other { underscore = bytes.first(of: UInt8(ascii: "_"), in: name) != nil }
             rawFields.append(RawHead.Field(name: name, value: value, kind: kind))
+        }
+        guard complete else {
+            keepFieldList(rawFields)
+            return nil
         }
         // The fields become Strings only when something will read them: hygiene, framing,
         // the fields the exchange looks up, a Connection naming others. Otherwise the head's
@@ -244,14 +267,14 @@ struct HTTP1Parser {
         requestFacts.mayHaveExpect = facts.expect
         requestFacts.mayHaveUpgrade = facts.upgrade
         requestFacts.connectionNamesOthers = facts.connectionNamesOthers
-        requestFacts.raw = RawHead(bytes: buffer.getSlice(at: buffer.readerIndex, length: bytes.count)!, fields: rawFields)
+        requestFacts.raw = RawHead(bytes: buffer.getSlice(at: buffer.readerIndex, length: lines.consumed)!, fields: rawFields)
         keepFieldList(rawFields)
-        return .requestHead(head, requestFacts)
+        return (.requestHead(head, requestFacts), lines.consumed)
     }
 
-    private mutating func parseResponseHead(_ bytes: ByteRegion, in buffer: ByteBuffer) throws -> Part {
+    private mutating func parseResponseHead(_ bytes: ByteRegion, in buffer: ByteBuffer) throws -> (Part, Int)? {
         var lines = LineReader(bytes)
-        let line = try lines.next()!
+        guard let line = try lines.next() else { return nil }
         let at = line.lowerBound
         guard line.count >= 12, bytes[at + 8] == 0x20 else { throw HTTPParserError.invalidStatus }
         let version = try Self.version(bytes, at..<(at + 8))
@@ -271,20 +294,21 @@ struct HTTP1Parser {
 
         var facts = FieldFacts()
         var fields = takeFieldList()
-        try Self.fields(bytes, &lines, facts: &facts) { name, value, kind in
+        let complete = try Self.fields(bytes, &lines, facts: &facts) { name, value, kind in
             fields.append(RawHead.Field(name: name, value: value, kind: kind))
         }
         keepFieldList(fields)
+        guard complete else { return nil }
         let head = UpstreamResponseHead(
             version: version, status: HTTPResponseStatus(statusCode: code),
-            raw: RawHead(bytes: buffer.getSlice(at: buffer.readerIndex, length: bytes.count)!, fields: fields))
+            raw: RawHead(bytes: buffer.getSlice(at: buffer.readerIndex, length: lines.consumed)!, fields: fields))
         let responseFacts = ResponseHeadFacts(
             keepAlive: facts.keepAlive(version), hasContentLength: facts.contentLength, hasTransferEncoding: facts.transferEncoding,
             transferEncodingIsChunked: facts.transferCodings == 1 && facts.chunkedLast, hasLocation: facts.location,
             connectionNamesOthers: facts.connectionNamesOthers)
 
         if code < 200 && code != 101 {
-            return .responseHead(head, responseFacts)  // informational: a final head follows
+            return (.responseHead(head, responseFacts), lines.consumed)  // informational: a final head follows
         }
         let bodiless = answeringHEAD || code == 204 || code == 304 || code == 101
         answeringHEAD = false
@@ -300,7 +324,7 @@ struct HTTP1Parser {
         } else {
             state = .untilClose
         }
-        return .responseHead(head, responseFacts)
+        return (.responseHead(head, responseFacts), lines.consumed)
     }
 
     /// An empty field list for a new head: the spare one, emptied in place when no earlier head
@@ -421,7 +445,7 @@ struct HTTP1Parser {
     /// The fields as NIO's type (a String for each name and value).
     private static func headers(_ bytes: ByteRegion, _ lines: inout LineReader, facts: inout FieldFacts) throws -> HTTPHeaders {
         var fields: [(String, String)] = []
-        try Self.fields(bytes, &lines, facts: &facts) { name, value, _ in
+        _ = try Self.fields(bytes, &lines, facts: &facts) { name, value, _ in
             if fields.isEmpty { fields.reserveCapacity(16) }
             fields.append((bytes.string(name), bytes.string(value)))
         }
@@ -429,12 +453,15 @@ struct HTTP1Parser {
     }
 
     /// Reads field lines up to the empty one, checking each and noting what `facts` gathers;
-    /// `field` gets each name and (trimmed) value range and the name's kind.
+    /// `field` gets each name and (trimmed) value range and the name's kind. `false` when the
+    /// bytes end before the empty line.
     private static func fields(
         _ bytes: ByteRegion, _ lines: inout LineReader, facts: inout FieldFacts,
         _ field: (Range<Int>, Range<Int>, HeaderName) -> Void
-    ) throws {
-        while let line = try lines.next(), !line.isEmpty {
+    ) throws -> Bool {
+        while true {
+            guard let line = try lines.next() else { return false }
+            if line.isEmpty { return true }
             // A token, then the colon: also refuses a folded line (leading whitespace) and
             // whitespace before the colon.
             var colon = line.lowerBound
@@ -697,6 +724,9 @@ private struct LineReader {
     init(_ bytes: ByteRegion) {
         self.bytes = bytes
     }
+
+    /// Bytes read so far: the lines returned and their CRLFs.
+    var consumed: Int { position }
 
     mutating func next() throws -> Range<Int>? {
         guard position < bytes.count, let lf = bytes.firstLF(from: position) else { return nil }
