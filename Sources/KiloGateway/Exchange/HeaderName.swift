@@ -58,7 +58,43 @@ enum HeaderName: Equatable {
         }
     }
 
+    /// `name` is `lowercase` ignoring ASCII case. Names of the same length mostly differ in
+    /// their first byte; the rest is compared four or eight bytes at a time (the last word
+    /// overlapping the one before): every name of a head is classified, and byte by byte the
+    /// comparisons cost about a tenth of a proxied request's parsing.
+    @inline(__always)
     private static func eq(_ name: UnsafeBufferPointer<UInt8>, _ lowercase: StaticString) -> Bool {
-        HopByHopHeaders.equalsIgnoringCase(name, lowercase)
+        let count = name.count
+        guard count == lowercase.utf8CodeUnitCount, let start = name.baseAddress else { return false }
+        let first = start.pointee
+        guard (first >= 0x41 && first <= 0x5A ? first | 0x20 : first) == lowercase.utf8Start.pointee else { return false }
+        let bytes = UnsafeRawPointer(start)
+        let literal = UnsafeRawPointer(lowercase.utf8Start)
+        if count >= 8 {
+            var offset = 0
+            while offset + 8 < count {
+                guard lowered(bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) == literal.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                else { return false }
+                offset += 8
+            }
+            return lowered(bytes.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self))
+                == literal.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+        }
+        if count >= 4 {
+            return lowered(UInt64(bytes.loadUnaligned(as: UInt32.self))) == UInt64(literal.loadUnaligned(as: UInt32.self))
+                && lowered(UInt64(bytes.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)))
+                    == UInt64(literal.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self))
+        }
+        return HopByHopHeaders.equalsIgnoringCase(name, lowercase)
+    }
+
+    /// Each byte of `word` from A–Z turned into a–z, every other byte as it is.
+    static func lowered(_ word: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let low7 = word & (ones &* 0x7F)  // below 0x80 each, so the additions carry into no other byte
+        let atLeastA = low7 &+ ones &* (0x80 - 0x41)
+        let pastZ = low7 &+ ones &* (0x80 - 0x5B)
+        let upper = atLeastA & ~pastZ & ~word & (ones &* 0x80)
+        return word | upper >> 2
     }
 }

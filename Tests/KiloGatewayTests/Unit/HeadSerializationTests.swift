@@ -17,6 +17,42 @@ import Testing
         #expect(HeaderName(name) == expected)
     }
 
+    /// Every name the gateway knows, with each of its bytes replaced by every byte value in turn:
+    /// recognised exactly when the replacement is that byte in either case.
+    @Test func headerNamesDifferingInOneByteAreNotRecognised() {
+        let known: [(String, HeaderName)] = [
+            ("te", .otherHopByHop), ("host", .host), ("expect", .expect), ("trailer", .otherHopByHop), ("upgrade", .otherHopByHop),
+            ("location", .location), ("connection", .connection), ("keep-alive", .otherHopByHop), ("x-request-id", .xRequestID),
+            ("content-length", .contentLength), ("x-forwarded-for", .xForwardedFor), ("x-forwarded-host", .xForwardedHost),
+            ("proxy-connection", .otherHopByHop), ("transfer-encoding", .transferEncoding), ("x-forwarded-proto", .xForwardedProto),
+            ("proxy-authorization", .otherHopByHop),
+        ]
+        for (name, kind) in known {
+            let bytes = Array(name.utf8)
+            for position in bytes.indices {
+                for value in UInt8.min...UInt8.max {
+                    var changed = bytes
+                    changed[position] = value
+                    let same = value == bytes[position] || (bytes[position] >= 0x61 && bytes[position] <= 0x7A && value == bytes[position] - 0x20)
+                    let found = changed.withUnsafeBufferPointer { HeaderName.classify($0) }
+                    #expect((found == kind) == same, "\(name) with byte \(value) at \(position)")
+                }
+            }
+        }
+    }
+
+    @Test func loweringAWordTouchesOnlyCapitalLetters() {
+        for value in UInt8.min...UInt8.max {
+            let expected = value >= 0x41 && value <= 0x5A ? value | 0x20 : value
+            for position in 0..<8 {
+                let word = UInt64(value) << (8 * position) | (position == 0 ? 0 : 0x4D)
+                let lowered = HeaderName.lowered(word)
+                #expect(UInt8(truncatingIfNeeded: lowered >> (8 * position)) == expected, "byte \(value) at \(position)")
+                if position > 0 { #expect(UInt8(truncatingIfNeeded: lowered) == 0x6D) }
+            }
+        }
+    }
+
     @Test func requestHeadIsWrittenAsHTTP11() {
         var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/a/b?c=d%20e")
         head.headers.add(name: "Host", value: "kilo-meds:9000")
