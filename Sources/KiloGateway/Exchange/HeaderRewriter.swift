@@ -10,7 +10,7 @@ enum HeaderRewriter {
         /// `http` or `https`, as the client reached the gateway.
         var scheme: String
         /// The request id, kept from the client or generated.
-        var requestID: String
+        var requestID: RequestID
         /// The peer is a trusted proxy: its `X-Forwarded-*` are kept and the address is appended.
         var trustForwardedHeaders: Bool = false
         /// The protocol to ask the upstream to switch to (`websocket`), when the client asked for it.
@@ -86,7 +86,7 @@ enum HeaderRewriter {
         }
         if !hasForwardedProto { headers.append(("x-forwarded-proto", facts.scheme)) }
         if !hasForwardedHost, let originalHost { headers.append(("x-forwarded-host", originalHost)) }
-        headers.append(("x-request-id", facts.requestID))
+        headers.append(("x-request-id", facts.requestID.description))
         if let upgrade = facts.upgrade {
             // An upgrade is hop-by-hop by nature; the gateway asks the upstream for it on its own hop.
             headers.append(("connection", "upgrade"))
@@ -112,7 +112,7 @@ enum HeaderRewriter {
     static func clientResponseHead(
         from upstream: HTTPResponseHead,
         clientVersion: HTTPVersion,
-        requestID: String,
+        requestID: RequestID,
         location: @autoclosure () -> LocationRewriter?,
         keepAlive: Bool
     ) -> HTTPResponseHead {
@@ -124,7 +124,7 @@ enum HeaderRewriter {
 
     private static func clientResponseHeaders(
         _ upstream: HTTPResponseHead,
-        requestID: String,
+        requestID: RequestID,
         location: () -> LocationRewriter?,
         keepAlive: Bool,
         clientVersion: HTTPVersion,
@@ -167,7 +167,7 @@ enum HeaderRewriter {
         if hasTransferCoding, hasLength {
             headers.removeAll { HeaderName($0.0) == .contentLength }  // a transfer coding wins over a length (RFC 9112 §6.3)
         }
-        if !hasRequestID { headers.append(("x-request-id", requestID)) }
+        if !hasRequestID { headers.append(("x-request-id", requestID.description)) }
         if upstream.status == .switchingProtocols, let upgrade {
             headers.append(("connection", "upgrade"))
             headers.append(("upgrade", upgrade))

@@ -14,7 +14,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
     private let runtime: ServiceRuntime
     private let route: ServiceRoute
     private let clientHead: HTTPRequestHead
-    let requestID: String
+    let requestID: RequestID
     private let startTime: NIODeadline
     private let policy: RetryPolicy
     /// This service's metric handles on this loop, kept for the whole request (a reload may renumber services).
@@ -87,7 +87,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         route: ServiceRoute,
         clientHead: HTTPRequestHead,
         upstreamRequest: UpstreamRequestHead,
-        requestID: String,
+        requestID: RequestID,
         startTime: NIODeadline
     ) {
         self.client = client
@@ -743,7 +743,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         if let accessLog = loop.accessLog {
             accessLog.write(
                 AccessLogEntry(
-                    requestID: requestID, method: clientHead.method.rawValue,
+                    requestID: requestID.description, method: clientHead.method.rawValue,
                     path: RequestTarget.pathOnly(clientHead.uri), service: runtime.config.name, status: status,
                     attempts: attempts, bytesIn: bytesIn, bytesOut: bytesOut, durationSeconds: duration,
                     upstream: endpoint.description, error: lastError

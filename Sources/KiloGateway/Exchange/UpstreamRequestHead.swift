@@ -73,7 +73,7 @@ extension ByteBuffer {
         // x-forwarded-host; the rest is the request line and the added lines.
         let bound =
             method.utf8.count + request.target.utf8.count + 2 * raw.bytes.readableBytes + request.authority.utf8.count
-            + (facts.address?.utf8.count ?? 0) + facts.scheme.utf8.count + facts.requestID.utf8.count
+            + (facts.address?.utf8.count ?? 0) + facts.scheme.utf8.count + facts.requestID.utf8Count
             + (facts.upgrade?.utf8.count ?? 0) + (length?.utf8.count ?? 0) + 256
         _ = raw.bytes.withUnsafeReadableBytes { source in
             writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { bytes in

@@ -35,12 +35,12 @@ extension ByteBuffer {
     /// `Content-Length` when `dropLength`), then `x-request-id` unless the upstream sent one,
     /// `connection` as `keepAlive` and the client's version require, and the chunked coding when asked.
     mutating func writeResponseHead(
-        passingThrough upstream: UpstreamResponseHead, version: HTTPVersion, requestID: String, keepAlive: Bool,
+        passingThrough upstream: UpstreamResponseHead, version: HTTPVersion, requestID: RequestID, keepAlive: Bool,
         dropLength: Bool, addingChunked: Bool
     ) {
         let reason = upstream.status.reasonPhrase
         // The upstream's field lines are at most its head's size; then the status line and the added lines.
-        let bound = upstream.raw.bytes.readableBytes + 16 + reason.utf8.count + 16 + requestID.utf8.count + 26 + 28
+        let bound = upstream.raw.bytes.readableBytes + 16 + reason.utf8.count + 16 + requestID.utf8Count + 26 + 28
         let versionText: StaticString = version == .http1_0 ? "HTTP/1.0 " : "HTTP/1.1 "
         _ = upstream.raw.bytes.withUnsafeReadableBytes { source in
             writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { bytes in

@@ -52,7 +52,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     // Facts about the current request, for local replies and logs.
     private var currentHead: HTTPRequestHead?
     private var requestKeepAlive = false
-    private var currentRequestID = ""
+    private var currentRequestID: RequestID = ""
     private var currentStart = NIODeadline.uptimeNanoseconds(0)
 
     /// This handler serves one HTTP/2 stream (behind `HTTP2FramePayloadToHTTP1ServerCodec`): the stream
@@ -248,7 +248,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         currentStart = loop.clock.now()
         loop.activeRequests += 1
         if mayHaveRequestID, let head, let given = head.headers.first(name: "x-request-id"), RequestIDGenerator.isAcceptable(given) {
-            currentRequestID = given
+            currentRequestID = RequestID(given)
         } else {
             currentRequestID = loop.requestIDs.next()
         }
@@ -385,7 +385,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     var takesPassedThroughHeads: Bool { responseEncoder != nil }
 
     /// Writes a final head from an upstream's bytes (see ``UpstreamResponseHead/passesThrough(_:_:)``).
-    func writeResponseHead(passingThrough upstream: UpstreamResponseHead, hasLength: Bool, requestID: String, keepAlive: Bool) {
+    func writeResponseHead(passingThrough upstream: UpstreamResponseHead, hasLength: Bool, requestID: RequestID, keepAlive: Bool) {
         guard context != nil, !isClosing, let responseEncoder else { return }
         finalHeadGoesOut()
         responseEncoder.writeHead(
@@ -439,7 +439,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     /// Answers with the gateway's JSON error for a request the exchange could not complete.
-    func sendError(_ error: GatewayError, service: String?, requestID: String, requestHead: HTTPRequestHead, requestEnded: Bool) {
+    func sendError(_ error: GatewayError, service: String?, requestID: RequestID, requestHead: HTTPRequestHead, requestEnded: Bool) {
         exchange = nil
         writeLocalReply(error: error, service: service, keepAlive: requestEnded, logged: true)
     }
@@ -447,7 +447,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     // MARK: replies and the end of a request
 
     private func writeLocalReply(error: GatewayError, service: String?, keepAlive: Bool, logged: Bool = false) {
-        let body = ErrorReply.body(error: error, service: service, requestID: currentRequestID, allocator: context?.channel.allocator ?? ByteBufferAllocator())
+        let body = ErrorReply.body(error: error, service: service, requestID: currentRequestID.description, allocator: context?.channel.allocator ?? ByteBufferAllocator())
         writeLocalReply(status: error.status, body: body, service: service, keepAlive: keepAlive, error: logged ? nil : error)
     }
 
@@ -483,7 +483,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         headers.reserveCapacity(5)
         headers.add(name: "content-type", value: contentType)
         headers.add(name: "content-length", value: String(body.readableBytes))
-        headers.add(name: "x-request-id", value: currentRequestID)
+        headers.add(name: "x-request-id", value: currentRequestID.description)
         if status == .serviceUnavailable { headers.add(name: "retry-after", value: "1") }
         if !keep {
             headers.add(name: "connection", value: "close")
@@ -506,7 +506,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             let head = currentHead
             accessLog.write(
                 AccessLogEntry(
-                    requestID: currentRequestID, method: head?.method.rawValue ?? "-",
+                    requestID: currentRequestID.description, method: head?.method.rawValue ?? "-",
                     path: head.map { RequestTarget.pathOnly($0.uri) } ?? "-", service: service,
                     status: Int(status.code), attempts: 0, bytesIn: 0, bytesOut: body.readableBytes,
                     durationSeconds: Double((loop.clock.now() - currentStart).nanoseconds) / 1e9,

@@ -57,7 +57,7 @@ final class ClientResponseEncoder: DirectHTTPEncoder, RemovableChannelHandler {
 
     /// Writes a final head passed through from an upstream's bytes (see
     /// ``UpstreamResponseHead/passesThrough(_:_:)``), with the same framing rules as any head.
-    func writeHead(passingThrough upstream: UpstreamResponseHead, hasLength: Bool, version: HTTPVersion, requestID: String, keepAlive: Bool) {
+    func writeHead(passingThrough upstream: UpstreamResponseHead, hasLength: Bool, version: HTTPVersion, requestID: RequestID, keepAlive: Bool) {
         guard let context = encoderContext else { return }
         let framing = beginHead(status: upstream.status, version: version, hasLength: hasLength)
         outbox.write(context: context, promise: nil) { buffer in

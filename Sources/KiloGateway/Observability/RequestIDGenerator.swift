@@ -9,17 +9,9 @@ struct RequestIDGenerator {
     }
 
     /// A 32-hex-digit id.
-    mutating func next() -> String {
+    mutating func next() -> RequestID {
         let high = nextWord()
-        let low = nextWord()
-        return String(unsafeUninitializedCapacity: 32) { buffer in
-            let base = UnsafeMutableRawPointer(buffer.baseAddress!)
-            base.storeBytes(of: Self.hexDigits(UInt32(truncatingIfNeeded: high >> 32)), toByteOffset: 0, as: UInt64.self)
-            base.storeBytes(of: Self.hexDigits(UInt32(truncatingIfNeeded: high)), toByteOffset: 8, as: UInt64.self)
-            base.storeBytes(of: Self.hexDigits(UInt32(truncatingIfNeeded: low >> 32)), toByteOffset: 16, as: UInt64.self)
-            base.storeBytes(of: Self.hexDigits(UInt32(truncatingIfNeeded: low)), toByteOffset: 24, as: UInt64.self)
-            return 32
-        }
+        return RequestID(high: high, low: nextWord())
     }
 
     /// The eight lowercase hex digits of `value`, most significant first, as the bytes of a word

@@ -1,3 +1,4 @@
+import NIOCore
 import Testing
 
 @testable import KiloGateway
@@ -6,10 +7,25 @@ import Testing
     @Test func idsAre32LowercaseHexDigits() {
         var generator = RequestIDGenerator()
         for _ in 0..<1_000 {
-            let id = generator.next()
+            let id = generator.next().description
             #expect(id.utf8.count == 32)
             #expect(id.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }, "\(id)")
             #expect(RequestIDGenerator.isAcceptable(id))
+        }
+    }
+
+    /// An id goes on the wire without becoming a String first: the bytes must be its text.
+    @Test func anIDIsWrittenAsItsText() {
+        var generator = RequestIDGenerator()
+        for id in [generator.next(), generator.next(), RequestID("client-id.1"), ""] {
+            var buffer = ByteBuffer()
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 64) { bytes in
+                var out = HeadBytes(base: bytes.baseAddress!)
+                out.put("x-request-id: ", id)
+                return out.count
+            }
+            #expect(String(buffer: buffer) == "x-request-id: \(id.description)\r\n")
+            #expect(id.utf8Count == id.description.utf8.count)
         }
     }
 
@@ -18,8 +34,8 @@ import Testing
         var second = RequestIDGenerator()
         var seen = Set<String>()
         for _ in 0..<5_000 {
-            seen.insert(first.next())
-            seen.insert(second.next())
+            seen.insert(first.next().description)
+            seen.insert(second.next().description)
         }
         #expect(seen.count == 10_000)
     }
@@ -29,7 +45,7 @@ import Testing
         var generator = RequestIDGenerator()
         var sawLeadingZero = false
         for _ in 0..<2_000 {
-            let id = generator.next()
+            let id = generator.next().description
             #expect(id.utf8.count == 32)
             if id.hasPrefix("0") || id.dropFirst(16).hasPrefix("0") { sawLeadingZero = true }
         }
