@@ -27,6 +27,21 @@ def ratio(a, b):
     return round(a / b, 3) if a is not None and b else None
 
 
+PAIRED = ("rps", "p50_ms", "p99_ms", "mib_per_s", "cpu_us_per_req")
+
+
+def paired(gateway_rounds, other_rounds):
+    """Median over the rounds of gateway ÷ other, each round's figures against each other: the
+    two ran within the same round, so a drift of the machine's speed between rounds cancels."""
+    other = {r.get("round"): r for r in other_rounds}
+    out = {}
+    for key in PAIRED:
+        ratios = [g[key] / other[g.get("round")][key] for g in gateway_rounds
+                  if g.get("round") in other and g.get(key) is not None and other[g.get("round")].get(key)]
+        out[key] = round(statistics.median(ratios), 3) if ratios else None
+    return out
+
+
 def version(cmd):
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=20)
@@ -91,6 +106,7 @@ def summarise_wrk(runs):
                 "rps": ratio(g["rps"], o["rps"]), "p50_ms": ratio(g["p50_ms"], o["p50_ms"]),
                 "p99_ms": ratio(g["p99_ms"], o["p99_ms"]), "mib_per_s": ratio(g["mib_per_s"], o["mib_per_s"]),
                 "cpu_us_per_req": ratio(g["cpu_us_per_req"], o["cpu_us_per_req"]),
+                "paired": paired(g["per_round"], o["per_round"]),
             }
     return out
 
@@ -196,6 +212,11 @@ def main():
     P("  CPU µs/req: utime+stime of the proxy's processes (direct: the upstream's) per request; "
       "±%: max-min of req/s over rounds / median;")
     P("  errors: non-2xx + socket errors summed over rounds; RSS: after the run. Ratios: gateway ÷ other (req/s: higher is better).")
+    for other in ("nginx", "haproxy"):
+        ps, pf = wrk["small"][f"gateway/{other}"]["paired"], wrk["file"][f"gateway/{other}"]["paired"]
+        P(f"  gateway/{other}, median of each round's ratio: req/s {fmt(ps['rps'], '{:.2f}')}, "
+          f"p50 {fmt(ps['p50_ms'], '{:.2f}')}, p99 {fmt(ps['p99_ms'], '{:.2f}')}, CPU {fmt(ps['cpu_us_per_req'], '{:.2f}')}; "
+          f"1 MiB: MiB/s {fmt(pf['mib_per_s'], '{:.2f}')}, CPU {fmt(pf['cpu_us_per_req'], '{:.2f}')}")
     user = {t: wrk["small"][t].get("user_us_per_req") for t in TARGETS}
     if any(v is not None for v in user.values()):
         P("  of which user space, 100-byte response (the rest is the kernel): "
