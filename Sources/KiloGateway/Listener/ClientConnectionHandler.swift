@@ -542,7 +542,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             closeAfterResponse = true
             isClosing = true
             if requestOpen {
-                context.close(mode: .output, promise: nil)
+                closeWhenWritten(context, mode: .output)
                 context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(2)) { [self] in
                     self.context?.close(promise: nil)
                 }
@@ -573,17 +573,18 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         resumeReadingIfPossible()
     }
 
-    /// Closes once NIO has written what it holds of the responses: a full close drops writes
-    /// still pending, and a slow reader may not have taken their tail yet. At the latest a
-    /// keep-alive timeout later (a client that stopped reading altogether).
-    private func closeWhenWritten(_ context: ChannelHandlerContext) {
-        guard let written = responseEncoder?.writesDone() else { return context.close(promise: nil) }
+    /// Closes (all, or only the output side) once NIO has written what it holds of the
+    /// responses: either close fails the writes still pending, and a slow reader may not have
+    /// taken their tail yet. At the latest a keep-alive timeout later (a client that stopped
+    /// reading altogether).
+    private func closeWhenWritten(_ context: ChannelHandlerContext, mode: CloseMode = .all) {
+        guard let written = responseEncoder?.writesDone() else { return context.close(mode: mode, promise: nil) }
         let limit = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(loop.edge.limits.keepAliveTimeout)) { [self] in
-            self.context?.close(promise: nil)
+            self.context?.close(mode: mode, promise: nil)
         }
         written.assumeIsolated().whenComplete { [self] _ in
             limit.cancel()
-            self.context?.close(promise: nil)
+            self.context?.close(mode: mode, promise: nil)
         }
     }
 
