@@ -714,7 +714,7 @@ final class ProxyExchange: PoolLeaseRequester, UpstreamConnectionDelegate {
         status = Int(error.status.code)
         let client = self.client
         finish(status: status, notifyClient: false)  // log first, as for a relayed response
-        client?.sendError(error, service: runtime.config.name, requestID: requestID, requestHead: clientHead, requestEnded: requestEnded)
+        client?.sendError(error, service: runtime.config.name, requestEnded: requestEnded)
     }
 
     /// The response cannot be completed: close the client connection so the truncation shows.

@@ -439,7 +439,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     /// Answers with the gateway's JSON error for a request the exchange could not complete.
-    func sendError(_ error: GatewayError, service: String?, requestID: RequestID, requestHead: HTTPRequestHead, requestEnded: Bool) {
+    func sendError(_ error: GatewayError, service: String?, requestEnded: Bool) {
         exchange = nil
         writeLocalReply(error: error, service: service, keepAlive: requestEnded, logged: true)
     }
