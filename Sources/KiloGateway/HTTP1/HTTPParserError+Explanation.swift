@@ -18,6 +18,7 @@ extension HTTPParserError {
         case .unexpectedContentLength: "both Content-Length and Transfer-Encoding are set"
         case .invalidEOFState: "the connection closed in the middle of a message"
         case .headerOverflow: "the head is larger than the limit"
+        case .invalidInternalState: "the gateway's parser lost its place in it (a gateway bug: please report it with the request)"
         default: "\(self)"
         }
     }
