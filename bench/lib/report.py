@@ -42,6 +42,33 @@ def paired(gateway_rounds, other_rounds):
     return out
 
 
+def targets(wrk, memory, stream, sse):
+    """Issue 6's targets, judged on the median of each round's ratio (`paired`): nginx and the
+    gateway run back to back in every round, so that figure is the one a drift of the machine's
+    speed between rounds does not move. Each row: name, measured, limit, met (None: not measured)."""
+    ps, pf = wrk["small"]["gateway/nginx"]["paired"], wrk["file"]["gateway/nginx"]["paired"]
+    g_stream = stream.get("gateway", {})
+    added = None
+    if g_stream.get("rss_kb_peak") is not None and g_stream.get("rss_kb_before") is not None:
+        added = round((g_stream["rss_kb_peak"] - g_stream["rss_kb_before"]) / 1024, 1)
+    g_mem, n_mem = memory["gateway"], memory["nginx"]
+    rows = [
+        ("req/s, 100-byte response, gateway/nginx", ps["rps"], ">= 1.00", lambda v: v >= 1.0),
+        ("p99, 100-byte response, gateway/nginx", ps["p99_ms"], "<= 1.00", lambda v: v <= 1.0),
+        ("CPU per request, gateway/nginx", ps["cpu_us_per_req"], "<= 1.00", lambda v: v <= 1.0),
+        ("MiB/s, 1 MiB file, gateway/nginx", pf["mib_per_s"], ">= 1.00", lambda v: v >= 1.0),
+        ("RSS at rest, gateway/nginx",
+         ratio(g_mem["rest_kb"], n_mem["rest_kb"]), "<= 1.00", lambda v: v <= 1.0),
+        ("RSS with idle connections, MiB", None if g_mem["idle_conns_kb"] is None else round(g_mem["idle_conns_kb"] / 1024, 1),
+         "<= 64", lambda v: v <= 64),
+        ("RSS added streaming, MiB", added, "<= 16", lambda v: v <= 16),
+        ("SSE added latency p50, ms", None if "gateway_added" not in sse else round(sse["gateway_added"]["p50_us"] / 1000, 3),
+         "<= 1", lambda v: v <= 1),
+    ]
+    return [{"target": name, "measured": v, "limit": limit, "met": None if v is None else bool(ok(v))}
+            for name, v, limit, ok in rows]
+
+
 def version(cmd):
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=20)
@@ -178,6 +205,7 @@ def main():
                 "idle_before_load": idle_machine},
         "small": wrk["small"], "file_1mib": wrk["file"], "memory": memory, "idle_connections": idle,
         "sse": sse, "stream": stream, "gateway_shutdown": shutdown, "gateway_log": glog,
+        "targets": targets(wrk, memory, stream, sse),
     }
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     with open(a.out, "w") as f:
@@ -262,6 +290,13 @@ def main():
       f"log: {glog['lines']} lines, {glog['problems']} warning/error lines")
     for line in glog["first_problems"]:
         P("  " + line[:200])
+    P()
+    rows = result["targets"]
+    met = sum(1 for r in rows if r["met"])
+    P(f"targets (issue 6; ratios: median of each round's gateway/nginx): {met} of {len(rows)} met")
+    for r in rows:
+        verdict = "not measured" if r["met"] is None else ("met" if r["met"] else "MISSED")
+        P(f"  {r['target']:42}{fmt(r['measured'], '{:.2f}'):>8}  {r['limit']:>8}  {verdict}")
     died = [t for t in TARGETS for k in ("small", "file") if wrk[k][t]["proxy_died"]]
     if died:
         P(f"PROCESS DIED DURING LOAD: {', '.join(sorted(set(died)))}")
