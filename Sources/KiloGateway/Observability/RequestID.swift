@@ -2,8 +2,8 @@
 /// in error replies: a generated one, kept as the 128 bits its 32 hex digits spell until they
 /// are written (a String of them, an allocation and a UTF-8 check, cost about 400 instructions
 /// per request), or the client's own, kept as it came.
-struct RequestID: Sendable, Equatable, CustomStringConvertible, ExpressibleByStringLiteral {
-    private enum Value: Equatable {
+struct RequestID: Sendable, CustomStringConvertible, ExpressibleByStringLiteral {
+    private enum Value {
         case generated(high: UInt64, low: UInt64)
         case given(String)
     }
