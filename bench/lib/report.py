@@ -118,6 +118,7 @@ def summarise_wrk(runs):
                 "user_us_per_req": median([x.get("user_us_per_req") for x in d]),
                 "rss_kb_after_run": median([x.get("rss_kb") for x in d]),
                 "other_on_proxy_core_pct": median([x.get("other_on_proxy_core_pct") for x in d]),
+                "load_core_busy_pct": median([x.get("load_core_busy_pct") for x in d]),
                 "non2xx": sum(x.get("non2xx", 0) for x in d),
                 "socket_errors": {k: sum(x.get("socket_errors", {}).get(k, 0) for x in d)
                                   for k in ("connect", "read", "write", "timeout")},
@@ -253,6 +254,10 @@ def main():
     if any(v is not None for v in noise.values()):
         P("  other work on the proxy's core during its runs (median %): "
           + ", ".join(f"{t} {fmt(v)}" for t, v in noise.items()) + "  (0 = quiet machine)")
+    load = {t: wrk["small"][t]["load_core_busy_pct"] for t in TARGETS}
+    if any(v is not None for v in load.values()):
+        P("  the load core (wrk and the upstream) was busy during the 100-byte runs (median %): "
+          + ", ".join(f"{t} {fmt(v)}" for t, v in load.items()) + "  (near 100: requests queue there too)")
     P()
     P(f"{'memory VmRSS MiB':18}{'at rest':>10}{f'{a.idle_conns} idle conns':>18}{'KiB/conn':>10}{'end of load':>13}")
     for t in PROXIES:

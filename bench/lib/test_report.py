@@ -11,10 +11,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import report  # noqa: E402
 
 
-def run(label, round_, rps, p99, cpu, kind="small", mib=None):
-    return {"label": label, "data": {"label": label, "kind": kind, "round": round_, "rps": rps, "p50_ms": 1.0,
-                                     "p99_ms": p99, "mib_per_s": mib, "cpu_us_per_req": cpu, "user_us_per_req": cpu / 3,
-                                     "non2xx": 0, "socket_errors": {}, "rss_kb": 1000, "proxy_alive": True}}
+def run(label, round_, rps, p99, cpu, kind="small", mib=None, load=None):
+    data = {"label": label, "kind": kind, "round": round_, "rps": rps, "p50_ms": 1.0,
+            "p99_ms": p99, "mib_per_s": mib, "cpu_us_per_req": cpu, "user_us_per_req": cpu / 3,
+            "non2xx": 0, "socket_errors": {}, "rss_kb": 1000, "proxy_alive": True}
+    if load is not None:
+        data["load_core_busy_pct"] = load  # wrkrun.py leaves it out on a 1-core machine
+    return {"label": label, "data": data}
 
 
 def wrk_runs(gateway, nginx):
@@ -55,6 +58,15 @@ class PairedTests(unittest.TestCase):
     def test_rounds_missing_on_one_side_are_left_out(self):
         wrk = wrk_runs([(11000, 3.0, 30)] * 3, [(10000, 3.0, 30)] * 2)
         self.assertAlmostEqual(wrk["small"]["gateway/nginx"]["paired"]["rps"], 1.1, places=2)
+
+
+class LoadCoreTests(unittest.TestCase):
+    def test_the_load_core_figure_is_the_median_of_the_rounds(self):
+        runs = [run("gateway", i, 30000, 3.0, 30, load=busy) for i, busy in enumerate((97.0, 88.5, 93.0), start=1)]
+        runs += [run("nginx", i, 30000, 3.0, 30) for i in (1, 2, 3)]
+        small = report.summarise_wrk(runs)["small"]
+        self.assertEqual(small["gateway"]["load_core_busy_pct"], 93.0)
+        self.assertIsNone(small["nginx"]["load_core_busy_pct"])
 
 
 class TargetsTests(unittest.TestCase):

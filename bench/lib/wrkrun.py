@@ -7,7 +7,10 @@ parses wrk's --latency output, and prints one JSON object on stdout: requests/s,
 p50/p99 in ms, transfer MiB/s, CPU seconds and CPU µs per request, VmRSS after,
 non-2xx responses and socket errors. With --proxy-core N it also reports how
 busy core N was with anything other than the proxy (other_on_proxy_core_pct):
-the noise from other work on the machine. wrk's own output goes to stderr.
+the noise from other work on the machine. With --load-core N it reports how busy
+core N (wrk and the upstream) was (load_core_busy_pct): near 100, requests queue
+there and that queueing is part of every latency figure. wrk's own output goes
+to stderr.
 """
 import argparse
 import json
@@ -64,6 +67,7 @@ def main():
     ap.add_argument("--root-pid", type=int, required=True)
     ap.add_argument("--timeout", type=float, default=120)
     ap.add_argument("--proxy-core", type=int)
+    ap.add_argument("--load-core", type=int)
     ap.add_argument("cmd", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     cmd = a.cmd[1:] if a.cmd and a.cmd[0] == "--" else a.cmd
@@ -72,6 +76,7 @@ def main():
     user0, sys0 = proc.cpu_split(pids)
     cpu0 = user0 + sys0
     core0 = core_times(a.proxy_core) if a.proxy_core is not None else None
+    load0 = core_times(a.load_core) if a.load_core is not None else None
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=a.timeout)
         out, rc = done.stdout + done.stderr, done.returncode
@@ -81,6 +86,7 @@ def main():
     user1, sys1 = proc.cpu_split(pids)
     cpu1 = user1 + sys1
     core1 = core_times(a.proxy_core) if core0 else None
+    load1 = core_times(a.load_core) if load0 else None
     sys.stderr.write(out)
 
     r = parse(out)
@@ -93,6 +99,8 @@ def main():
         busy_s = (core1[0] - core0[0]) / proc.CLK_TCK
         total_s = (core1[1] - core0[1]) / proc.CLK_TCK
         r["other_on_proxy_core_pct"] = round(max(0.0, 100 * (busy_s - (cpu1 - cpu0)) / total_s), 1)
+    if load0 and load1 and load1[1] > load0[1]:
+        r["load_core_busy_pct"] = round(100 * (load1[0] - load0[0]) / (load1[1] - load0[1]), 1)
     print(json.dumps(r))
 
 
