@@ -55,6 +55,11 @@ struct OutboxState {
         return .nio(track: true)
     }
 
+    /// Whether NIO may still hold bytes of this connection, so that a close now could drop them
+    /// (a full close fails the writes NIO still holds). Behind TLS nothing is counted, and the
+    /// TLS handler may hold bytes too: always.
+    var nioMayHoldBytes: Bool { !canSend || withNIO > 0 }
+
     /// The socket did not take all the gathered bytes (it is full, or failed): the rest goes to
     /// NIO, counted, which waits for the socket or reports the failure.
     mutating func sendFellShort() {

@@ -95,11 +95,13 @@ final class SocketOutbox {
 
     /// Sends what was gathered; then a future that completes once NIO has written every byte it
     /// holds of this connection, or `nil` when it holds none (so a close now drops nothing: NIO
-    /// fails the writes still pending at a full close). Behind TLS always `nil` (not tracked).
+    /// fails the writes still pending at a full close). Behind TLS always a future.
     func writesDone(context: ChannelHandlerContext) -> EventLoopFuture<Void>? {
         flush(context: context)
-        guard state.withNIO > 0 else { return nil }
+        guard state.nioMayHoldBytes else { return nil }
         // NIO writes in order: an empty write's promise completes after everything before it.
+        // NIOSSL keeps that order too: the promise goes with the records before it, or with an
+        // empty write of its own behind them.
         let promise = context.eventLoop.makePromise(of: Void.self)
         write(.byteBuffer(ByteBuffer()), context: context, promise: promise)
         context.flush()

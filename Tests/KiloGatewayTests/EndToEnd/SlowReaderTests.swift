@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Testing
 
 extension EndToEndTests {
@@ -43,6 +44,64 @@ extension EndToEndTests {
             }
         }
 
+        /// The connection closes after this response (`Connection: close`) while the client is
+        /// not reading: the gateway has the whole response, the kernel holds what fits and NIO the
+        /// tail. A close then drops that tail (NIO fails the writes it still holds), so the
+        /// gateway closes once the tail is written. Behind TLS the close goes through NIOSSL,
+        /// which sends close_notify and closes the socket at most 5 s later (its shutdown
+        /// timeout), so there the client pauses for longer than that. NIO holds a tail only
+        /// when the response is a little larger than what the kernel takes (much larger, and
+        /// the gateway stops reading the upstream until the client reads again); the sizes, 32
+        /// KiB apart, cover that window wherever it lies within them. The clients narrow the
+        /// link (small segments and receive buffer), which keeps the gateway's send buffer, and
+        /// so the window, small. Closing at once, two to five of the nine lost 3 to 125 KB each
+        /// when checked, in either case.
+        @Test(arguments: [false, true])
+        func clientsPausingNearTheEndGetTheTail(tls: Bool) async throws {
+            let pki = try TestPKI.make()
+            defer { pki.remove() }
+            let leaf = try pki.issue(name: "gateway", serial: 1201)
+            try await withTLSGateway(pki: pki, certificate: leaf.certificate, key: leaf.key, http2: false) { gateway in
+                let context = try TLSTestClient.clientContext(trusting: pki.caCertificate, alpn: ["http/1.1"])
+                try await withThrowingTaskGroup(of: (Int, ByteBuffer).self) { group in
+                    for size in stride(from: 64 << 10, through: 320 << 10, by: 32 << 10) {
+                        group.addTask {
+                            let channel = try await Self.connect(
+                                port: tls ? gateway.tlsPort : try #require(gateway.plainPort), narrow: true,
+                                tls: tls ? context : nil, pause: tls ? .seconds(6) : .milliseconds(500))
+                            return (size, try await Self.fetchClosing(size: size, over: channel))
+                        }
+                    }
+                    for try await (size, received) in group {
+                        var received = received
+                        let total = received.readableBytes
+                        let response = Self.response(&received)
+                        #expect(response?.body.readableBytes == size, "\(size) bytes asked, \(total) arrived before the close")
+                        if let response {
+                            #expect(response.status == "HTTP/1.1 200 OK")
+                            #expect(Self.firstMisplacedByte(response.body) == nil)
+                        }
+                    }
+                }
+            }
+        }
+
+        /// Sends a `Connection: close` request for `size` bytes of `/bytes` and collects
+        /// everything that arrives before the close.
+        private static func fetchClosing(size: Int, over channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async throws -> ByteBuffer {
+            let timeout = close(channel, after: .seconds(30))
+            defer { timeout.cancel() }
+            var received = ByteBuffer()
+            try await channel.executeThenClose { inbound, outbound in
+                try await outbound.write(ByteBuffer(string: "GET /api/echo/bytes?size=\(size) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"))
+                do {
+                    for try await var part in inbound { received.writeBuffer(&part) }
+                } catch let error as ChannelError where error == .ioOnClosedChannel || error == .eof {
+                } catch NIOSSLError.uncleanShutdown {}  // the socket closed without close_notify: judged by the bytes
+            }
+            return received
+        }
+
         /// A client that stops reading holds the upstream back: once the client's socket is full
         /// the gateway's channel turns unwritable, the gateway stops reading from the upstream,
         /// and the response is not buffered in the gateway. (Without that, 256 MiB would pile up
@@ -73,11 +132,26 @@ extension EndToEndTests {
             }
         }
 
-        private static func connect(port: Int) async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
-            try await ClientBootstrap(group: TestGroups.client)
+        /// - Parameters:
+        ///   - narrow: 536-byte segments and a 4 KiB receive buffer, like a slow link.
+        ///   - tls: speak TLS with this context.
+        ///   - pause: stop reading from the socket for this long once 16 KiB arrived (below TLS,
+        ///     which would otherwise go on reading to complete its records).
+        private static func connect(
+            port: Int, narrow: Bool = false, tls: NIOSSLContext? = nil, pause: TimeAmount? = nil
+        ) async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
+            var bootstrap = ClientBootstrap(group: TestGroups.client)
+            if narrow {
+                bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: 4096)
+                    .channelOption(ChannelOptions.socket(SocketOptionLevel(IPPROTO_TCP), SocketOptionName(TCP_MAXSEG)), value: 536)
+            }
+            return try await bootstrap
                 .connect(host: "127.0.0.1", port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                        let sync = channel.pipeline.syncOperations
+                        if let pause { try sync.addHandler(ReadPause(after: 16 << 10, for: pause)) }
+                        if let tls { try sync.addHandler(NIOSSLClientHandler(context: tls, serverHostname: "localhost")) }
+                        return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                     }
                 }
         }
@@ -130,5 +204,44 @@ extension ByteBuffer {
         let text = readString(length: start.lowerBound - view.startIndex)
         moveReaderIndex(forwardBy: pattern.count)
         return text
+    }
+}
+
+/// Holds the channel's reads for a while once a number of bytes arrived: a client that stops
+/// reading, at the socket.
+private final class ReadPause: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+
+    private let after: Int
+    private let duration: TimeAmount
+    private var received = 0
+    private enum Phase { case reading, paused(readRequested: Bool), resumed }
+    private var phase = Phase.reading
+
+    init(after bytes: Int, for duration: TimeAmount) {
+        self.after = bytes
+        self.duration = duration
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        received += unwrapInboundIn(data).readableBytes
+        if case .reading = phase, received >= after {
+            phase = .paused(readRequested: false)
+            context.eventLoop.assumeIsolated().scheduleTask(in: duration) { [self] in
+                guard case .paused(let readRequested) = phase else { return }
+                phase = .resumed
+                if readRequested { context.read() }
+            }
+        }
+        context.fireChannelRead(data)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if case .paused = phase {
+            phase = .paused(readRequested: true)
+        } else {
+            context.read()
+        }
     }
 }

@@ -54,5 +54,15 @@ import Testing
         #expect(state.flush(gathered: 100) == .nio(track: false))
         #expect(state.flush(gathered: 0) == .nio(track: false))
         #expect(state.withNIO == 0)
+        #expect(state.nioMayHoldBytes)  // uncounted, and the TLS handler holds bytes too: a close waits
+    }
+
+    @Test func aCloseWaitsOnlyWhileCountedWritesAreWithNIO() {
+        var state = OutboxState(canSend: true)
+        #expect(!state.nioMayHoldBytes)
+        _ = state.route(bytes: 1 << 20, hasPromise: false)
+        #expect(state.nioMayHoldBytes)
+        state.nioWriteCompleted()
+        #expect(!state.nioMayHoldBytes)
     }
 }
