@@ -26,6 +26,12 @@ enum PoolLeaseFailure: Error {
 final class UpstreamPool {
     /// The largest response head accepted from an upstream (NIO's decoder default).
     static let maxResponseHeadBytes = 80 * 1024
+    /// Reads from an upstream start at 2 KiB and grow while they fill the buffer, up to 256 KiB
+    /// (NIO's default stops at 64 KiB). A large download then takes a quarter of the reads, and
+    /// of the window updates that wake the upstream: one 1 GiB stream went from 0.77× nginx's
+    /// throughput to 1.0×, at 0.6 instead of 0.9 CPU seconds. The cost: buffers in flight are
+    /// larger, and 16 parallel 1 MiB downloads left 12 MiB more resident afterwards.
+    static let readSizes = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: 256 * 1024)
 
     let endpoint: UpstreamEndpoint
     let eventLoop: any EventLoop
@@ -251,6 +257,7 @@ final class UpstreamPool {
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.recvAllocator, value: Self.readSizes)
             .channelInitializer { [tls] channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
