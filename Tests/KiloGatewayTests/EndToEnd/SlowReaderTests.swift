@@ -49,7 +49,7 @@ extension EndToEndTests {
         /// tail. A close then drops that tail (NIO fails the writes it still holds), so the
         /// gateway closes once the tail is written. Behind TLS the close goes through NIOSSL,
         /// which sends close_notify and closes the socket at most 5 s later (its shutdown
-        /// timeout), so there the client pauses for longer than that. NIO holds a tail only
+        /// timeout), so there the clients stay paused longer than that. NIO holds a tail only
         /// when the response is a little larger than what the kernel takes (much larger, and
         /// the gateway stops reading the upstream until the client reads again); the sizes, 32
         /// KiB apart, cover that window wherever it lies within them. The clients narrow the
@@ -63,15 +63,23 @@ extension EndToEndTests {
             let leaf = try pki.issue(name: "gateway", serial: 1201)
             try await withTLSGateway(pki: pki, certificate: leaf.certificate, key: leaf.key, http2: false) { gateway in
                 let context = try TLSTestClient.clientContext(trusting: pki.caCertificate, alpn: ["http/1.1"])
+                let sizes = Array(stride(from: 64 << 10, through: 320 << 10, by: 32 << 10))
+                var channels: [NIOAsyncChannel<ByteBuffer, ByteBuffer>] = []
+                for _ in sizes {
+                    channels.append(try await Self.connect(
+                        port: tls ? gateway.tlsPort : try #require(gateway.plainPort), narrow: true,
+                        tls: tls ? context : nil, pausing: true))
+                }
                 try await withThrowingTaskGroup(of: (Int, ByteBuffer).self) { group in
-                    for size in stride(from: 64 << 10, through: 320 << 10, by: 32 << 10) {
-                        group.addTask {
-                            let channel = try await Self.connect(
-                                port: tls ? gateway.tlsPort : try #require(gateway.plainPort), narrow: true,
-                                tls: tls ? context : nil, pause: tls ? .seconds(6) : .milliseconds(500))
-                            return (size, try await Self.fetchClosing(size: size, over: channel))
-                        }
+                    for (size, channel) in zip(sizes, channels) {
+                        group.addTask { (size, try await Self.fetchClosing(size: size, over: channel)) }
                     }
+                    // The gateway logs a response once it has all of it, just before it closes.
+                    // (Now and then the largest waits for its client instead, over TLS: then the
+                    // wait ends at its timeout, and that client cannot lose a tail.)
+                    await eventually(timeout: .seconds(2)) { gateway.logs.access.count >= sizes.count }
+                    if tls { try await Task.sleep(for: .seconds(6)) }  // NIOSSL's shutdown timeout is 5 s
+                    for channel in channels { try await ReadPause.resume(channel.channel) }
                     for try await (size, received) in group {
                         var received = received
                         let total = received.readableBytes
@@ -135,10 +143,11 @@ extension EndToEndTests {
         /// - Parameters:
         ///   - narrow: 536-byte segments and a 4 KiB receive buffer, like a slow link.
         ///   - tls: speak TLS with this context.
-        ///   - pause: stop reading from the socket for this long once 16 KiB arrived (below TLS,
-        ///     which would otherwise go on reading to complete its records).
+        ///   - pausing: stop reading from the socket once 16 KiB arrived, until
+        ///     ``ReadPause/resume(_:)`` (below TLS, which would otherwise go on reading to
+        ///     complete its records).
         private static func connect(
-            port: Int, narrow: Bool = false, tls: NIOSSLContext? = nil, pause: TimeAmount? = nil
+            port: Int, narrow: Bool = false, tls: NIOSSLContext? = nil, pausing: Bool = false
         ) async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
             var bootstrap = ClientBootstrap(group: TestGroups.client)
             if narrow {
@@ -149,7 +158,7 @@ extension EndToEndTests {
                 .connect(host: "127.0.0.1", port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let sync = channel.pipeline.syncOperations
-                        if let pause { try sync.addHandler(ReadPause(after: 16 << 10, for: pause)) }
+                        if pausing { try sync.addHandler(ReadPause(after: 16 << 10)) }
                         if let tls { try sync.addHandler(NIOSSLClientHandler(context: tls, serverHostname: "localhost")) }
                         return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                     }
@@ -207,33 +216,49 @@ extension ByteBuffer {
     }
 }
 
-/// Holds the channel's reads for a while once a number of bytes arrived: a client that stops
-/// reading, at the socket.
+/// Holds the channel's reads once a number of bytes arrived, until ``resume(_:)``: a client
+/// that stops reading, at the socket.
 private final class ReadPause: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
 
     private let after: Int
-    private let duration: TimeAmount
     private var received = 0
     private enum Phase { case reading, paused(readRequested: Bool), resumed }
     private var phase = Phase.reading
+    private var context: ChannelHandlerContext?
 
-    init(after bytes: Int, for duration: TimeAmount) {
+    init(after bytes: Int) {
         self.after = bytes
-        self.duration = duration
+    }
+
+    /// Lets `channel`'s ``ReadPause`` read again (and read now, if a read waited for it).
+    static func resume(_ channel: any Channel) async throws {
+        try await channel.eventLoop.submit {
+            try channel.pipeline.syncOperations.handler(type: ReadPause.self).resume()
+        }.get()
+    }
+
+    private func resume() {
+        guard case .paused(let readRequested) = phase, let context else {
+            phase = .resumed
+            return
+        }
+        phase = .resumed
+        if readRequested { context.read() }
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         received += unwrapInboundIn(data).readableBytes
-        if case .reading = phase, received >= after {
-            phase = .paused(readRequested: false)
-            context.eventLoop.assumeIsolated().scheduleTask(in: duration) { [self] in
-                guard case .paused(let readRequested) = phase else { return }
-                phase = .resumed
-                if readRequested { context.read() }
-            }
-        }
+        if case .reading = phase, received >= after { phase = .paused(readRequested: false) }
         context.fireChannelRead(data)
     }
 
