@@ -39,6 +39,13 @@ def core_times(core):
     return None
 
 
+def core_seconds(before, after):
+    """(busy, total) seconds of a core between two `core_times` readings, or None."""
+    if not before or not after or after[1] <= before[1]:
+        return None
+    return (after[0] - before[0]) / proc.CLK_TCK, (after[1] - before[1]) / proc.CLK_TCK
+
+
 def parse(out):
     r = {"requests": 0, "rps": None, "p50_ms": None, "p99_ms": None, "mib_per_s": None,
          "non2xx": 0, "socket_errors": {"connect": 0, "read": 0, "write": 0, "timeout": 0}}
@@ -95,12 +102,12 @@ def main():
              proxy_alive=proc.alive(a.root_pid))
     r["cpu_us_per_req"] = round((cpu1 - cpu0) / r["requests"] * 1e6, 2) if r["requests"] else None
     r["user_us_per_req"] = round((user1 - user0) / r["requests"] * 1e6, 2) if r["requests"] else None
-    if core0 and core1 and core1[1] > core0[1]:
-        busy_s = (core1[0] - core0[0]) / proc.CLK_TCK
-        total_s = (core1[1] - core0[1]) / proc.CLK_TCK
+    if proxy_core := core_seconds(core0, core1):
+        busy_s, total_s = proxy_core
         r["other_on_proxy_core_pct"] = round(max(0.0, 100 * (busy_s - (cpu1 - cpu0)) / total_s), 1)
-    if load0 and load1 and load1[1] > load0[1]:
-        r["load_core_busy_pct"] = round(100 * (load1[0] - load0[0]) / (load1[1] - load0[1]), 1)
+    if load_core := core_seconds(load0, load1):
+        busy_s, total_s = load_core
+        r["load_core_busy_pct"] = round(100 * busy_s / total_s, 1)
     print(json.dumps(r))
 
 

@@ -28,7 +28,7 @@ final class UpstreamPool {
     static let maxResponseHeadBytes = 80 * 1024
     /// Reads from an upstream start at 2 KiB and grow while they fill the buffer, up to 256 KiB
     /// (NIO's default stops at 64 KiB), one read per readable event (NIO's default: up to four;
-    /// see `bootstrap`). A large download then takes a quarter of the reads, and of the window
+    /// both set where the pool connects). A large download then takes a quarter of the reads, and of the window
     /// updates that wake the upstream: one 1 GiB stream went from 0.71× nginx's throughput to
     /// 0.93-0.96×, at about 0.7 instead of 0.9 CPU seconds.
     /// NIO keeps a channel's receive buffers for reuse, as many as it reads per event, at the
