@@ -2,7 +2,8 @@ import NIOCore
 import NIOPosix
 
 /// The server bootstrap both listeners share: socket options, half-closure for clients that
-/// shut their write side, and each accepted channel configured with its event loop's context.
+/// shut their write side, reads sized by ``SocketReads``, and each accepted channel configured
+/// with its event loop's context.
 enum ListenerBootstrap {
     static func make(
         group: any EventLoopGroup,
@@ -14,6 +15,8 @@ enum ListenerBootstrap {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelOption(.recvAllocator, value: SocketReads.client)
+            .childChannelOption(.maxMessagesPerRead, value: SocketReads.perEvent)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     guard let loop = loops.context(for: channel.eventLoop) else {

@@ -26,16 +26,6 @@ enum PoolLeaseFailure: Error {
 final class UpstreamPool {
     /// The largest response head accepted from an upstream (NIO's decoder default).
     static let maxResponseHeadBytes = 80 * 1024
-    /// Reads from an upstream start at 2 KiB and grow while they fill the buffer, up to 256 KiB
-    /// (NIO's default stops at 64 KiB), one read per readable event (NIO's default: up to four;
-    /// both set where the pool connects). A large download then takes a quarter of the reads, and of the window
-    /// updates that wake the upstream: one 1 GiB stream went from 0.71× nginx's throughput to
-    /// 0.93-0.96×, at about 0.7 instead of 0.9 CPU seconds.
-    /// NIO keeps a channel's receive buffers for reuse, as many as it reads per event, at the
-    /// largest size they grew to: one read per event keeps that at 256 KiB per connection, as
-    /// before (4 × 64 KiB). Four reads of 256 KiB were faster still (1.08×) but kept up to 1 MiB
-    /// in every pooled connection that had carried a download (12 MiB after 16 at once).
-    static let readSizes = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: 256 * 1024)
 
     let endpoint: UpstreamEndpoint
     let eventLoop: any EventLoop
@@ -261,8 +251,8 @@ final class UpstreamPool {
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelOption(.recvAllocator, value: Self.readSizes)
-            .channelOption(.maxMessagesPerRead, value: 1)  // see `readSizes`
+            .channelOption(.recvAllocator, value: SocketReads.upstream)
+            .channelOption(.maxMessagesPerRead, value: SocketReads.perEvent)
             .channelInitializer { [tls] channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations

@@ -172,13 +172,9 @@ private struct WatchedListener: Sendable {
             limits: ClientLimits(
                 headerTimeout: EndToEndTests.ObjectLifetimeTests.longTimeout,
                 keepAliveTimeout: EndToEndTests.ObjectLifetimeTests.longTimeout))
-        let logger = LogCapture().logger
-        let (state, contexts) = try await loop.submit {
-            let context = LoopContext(
-                eventLoop: loop, routes: RouteTable(config: config), states: UpstreamStates(config: config),
-                metrics: GatewayMetrics(), edge: EdgeSettings(config: config, loopCount: 1), loopCount: 1, logger: logger,
-                accessLog: nil)
-            return (NIOLoopBound(State(context: context), eventLoop: loop), LoopContexts(byLoop: [ObjectIdentifier(loop): context]))
+        let contexts = try await LoopContexts.single(on: loop, config: config)
+        let state = try await loop.submit {
+            NIOLoopBound(State(context: contexts.context(for: loop)!), eventLoop: loop)
         }.get()
         let bootstrap = ListenerBootstrap.make(group: loop, loops: contexts) { channel, context in
             try ClientPipeline.configureHTTP1(channel, loop: context, scheme: "http")
