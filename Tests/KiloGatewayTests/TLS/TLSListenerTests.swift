@@ -4,6 +4,7 @@ import GatewayConfiguration
 @testable import KiloGateway
 import NIOCore
 import NIOHTTP1
+import NIOHTTP2
 import NIOSSL
 import Testing
 
@@ -73,6 +74,25 @@ struct TLSListenerTests {
             #expect(slowResponse.status == 200)
             #expect(slowResponse.finished - start >= .seconds(3))
             #expect(fast.allSatisfy { $0.finished < slowResponse.finished })
+        }
+    }
+
+    /// The gateway grants each HTTP/2 stream 256 KiB of request body in flight, and the connection
+    /// 1 MiB (HTTP/2's default, 64 KiB, caps an upload at 64 KiB per round trip); a stream never more.
+    @Test func http2UploadsMayHave256KiBInFlightPerStream() async throws {
+        let pki = try TestPKI.make()
+        defer { pki.remove() }
+        let leaf = try pki.issue(name: "gateway", serial: 1004)
+        try await withTLSGateway(pki: pki, certificate: leaf.certificate, key: leaf.key) { gateway in
+            let connection = try await HTTP2FrameConnection.connect(port: gateway.tlsPort, caFile: pki.caCertificate)
+            defer { Task { await connection.close() } }
+            let stream = HTTP2StreamID(1)
+            try await connection.startUpload(stream: stream, path: "/api/echo/upload", bytes: 1024)
+            let granted = await eventually(timeout: .seconds(3)) {
+                connection.window(stream) >= (256 << 10) - 1024 && connection.window(.rootStream) >= (1 << 20) - 1024
+            }
+            #expect(granted, "send windows: stream \(connection.window(stream)), connection \(connection.window(.rootStream))")
+            #expect(connection.window(stream) <= 256 << 10)
         }
     }
 

@@ -1,0 +1,96 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHPACK
+import NIOHTTP2
+import NIOPosix
+import NIOSSL
+
+/// An HTTP/2 connection over TLS (ALPN `h2`) seen frame by frame, without a stream multiplexer:
+/// for tests of what the gateway grants in flow control.
+struct HTTP2FrameConnection: Sendable {
+    let channel: any Channel
+    private let windows: SendWindows
+
+    static func connect(port: Int, caFile: String) async throws -> HTTP2FrameConnection {
+        let context = try TLSTestClient.clientContext(trusting: caFile, alpn: ["h2"])
+        let windows = SendWindows()
+        let channel = try await ClientBootstrap(group: TestGroups.client)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(NIOSSLClientHandler(context: context, serverHostname: "localhost"))
+                    try sync.addHandler(NIOHTTP2Handler(mode: .client))
+                    try sync.addHandler(WindowUpdateCollector(windows: windows))
+                }
+            }
+            .connect(host: "127.0.0.1", port: port).get()
+        return HTTP2FrameConnection(channel: channel, windows: windows)
+    }
+
+    /// Opens `stream` with a `POST` to `path` and sends `bytes` of body, without ending it.
+    func startUpload(stream: HTTP2StreamID, path: String, bytes: Int) async throws {
+        let headers = HPACKHeaders([(":method", "POST"), (":scheme", "https"), (":authority", "localhost"), (":path", path)])
+        channel.write(HTTP2Frame(streamID: stream, payload: .headers(.init(headers: headers))), promise: nil)
+        let body = ByteBuffer(repeating: 0x61, count: bytes)
+        try await channel.writeAndFlush(HTTP2Frame(streamID: stream, payload: .data(.init(data: .byteBuffer(body))))).get()
+        windows.sent(bytes, on: stream)
+    }
+
+    /// How much more the client may send now on `stream` (`.rootStream`: on the whole connection).
+    func window(_ stream: HTTP2StreamID) -> Int {
+        windows.window(stream)
+    }
+
+    func close() async {
+        try? await channel.close()
+    }
+}
+
+/// The client's send windows: HTTP/2's initial 65,535 bytes (or the server's initial window
+/// setting), plus the server's `WINDOW_UPDATE`s, minus the body bytes sent.
+private final class SendWindows: Sendable {
+    private struct State {
+        var initialStreamWindow = 65_535
+        var changes: [HTTP2StreamID: Int] = [:]
+    }
+    private let state = NIOLockedValueBox(State())
+
+    func granted(_ increment: Int, on stream: HTTP2StreamID) {
+        state.withLockedValue { $0.changes[stream, default: 0] += increment }
+    }
+
+    func sent(_ bytes: Int, on stream: HTTP2StreamID) {
+        state.withLockedValue {
+            $0.changes[stream, default: 0] -= bytes
+            $0.changes[.rootStream, default: 0] -= bytes
+        }
+    }
+
+    func initialStreamWindow(_ size: Int) {
+        state.withLockedValue { $0.initialStreamWindow = size }
+    }
+
+    func window(_ stream: HTTP2StreamID) -> Int {
+        state.withLockedValue { (stream == .rootStream ? 65_535 : $0.initialStreamWindow) + $0.changes[stream, default: 0] }
+    }
+}
+
+private final class WindowUpdateCollector: ChannelInboundHandler, Sendable {
+    typealias InboundIn = HTTP2Frame
+    let windows: SendWindows
+    init(windows: SendWindows) { self.windows = windows }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = Self.unwrapInboundIn(data)
+        switch frame.payload {
+        case .windowUpdate(let increment):
+            windows.granted(increment, on: frame.streamID)
+        case .settings(.settings(let settings)):
+            for setting in settings where setting.parameter == .initialWindowSize {
+                windows.initialStreamWindow(setting.value)
+            }
+        default:
+            break
+        }
+    }
+}
