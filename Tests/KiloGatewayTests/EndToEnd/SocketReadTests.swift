@@ -54,25 +54,26 @@ extension EndToEndTests {
             let lease = try await loop.submit {
                 NIOLoopBound(StalledDownload(upstreamPort: port, loop: loop, tally: tally), eventLoop: loop)
             }.get()
-            let upstream = try await server.accept()
-            defer { upstream.close() }
-            _ = try await upstream.receiveHead()
-            try upstream.send("HTTP/1.1 200 OK\r\nContent-Length: \(1 << 30)\r\n\r\n")
-            // First a flowing stream, so that the kernel grows the connection's receive buffer as
-            // it does for a real download; then the stall.
-            try await loop.submit { lease.value.connection?.setReadPaused(false) }.get()
-            let flowed = try await upstream.fill(limit: 32 << 20)
-            _ = try await tally.waitFor(total: flowed)
-            try await loop.submit { lease.value.connection?.setReadPaused(true) }.get()
-            tally.reset()
-            let sent = try await upstream.fill()
-            try #require(sent > 1 << 20, "only \(sent) bytes fit in the sockets")
+            try await withStopping(lease, stop: { lease in try await loop.submit { lease.value.stop() }.get() }) { lease in
+                let upstream = try await server.accept()
+                defer { upstream.close() }
+                _ = try await upstream.receiveHead()
+                try upstream.send("HTTP/1.1 200 OK\r\nContent-Length: \(1 << 30)\r\n\r\n")
+                // First a flowing stream, so that the kernel grows the connection's receive buffer as
+                // it does for a real download; then the stall.
+                try await loop.submit { lease.value.connection?.setReadPaused(false) }.get()
+                let flowed = try await upstream.fill(limit: 32 << 20)
+                _ = try await tally.waitFor(total: flowed)
+                try await loop.submit { lease.value.connection?.setReadPaused(true) }.get()
+                tally.reset()
+                let sent = try await upstream.fill()
+                try #require(sent > 1 << 20, "only \(sent) bytes fit in the sockets")
 
-            try await loop.submit { lease.value.connection?.setReadPaused(false) }.get()
-            let counts = try await tally.waitFor(total: sent)
-            try #require(counts.largestRead == 256 << 10, "the reads never filled a 256 KiB buffer: \(counts)")
-            #expect(counts.largestEvent <= 256 << 10, "\(counts)")
-            try await loop.submit { lease.value.stop() }.get()
+                try await loop.submit { lease.value.connection?.setReadPaused(false) }.get()
+                let counts = try await tally.waitFor(total: sent)
+                try #require(counts.largestRead == 256 << 10, "the reads never filled a 256 KiB buffer: \(counts)")
+                #expect(counts.largestEvent <= 256 << 10, "\(counts)")
+            }
         }
     }
 }
@@ -109,9 +110,9 @@ private final class ReadTally: Sendable {
         }
     }
 
-    /// The counts once `total` bytes are read, waiting at most 3 s.
+    /// The counts once `total` bytes are read, waiting at most 10 s (a loaded debug build reads slowly).
     func waitFor(total: Int) async throws -> Counts {
-        let all = await eventually(timeout: .seconds(3)) { counts.withLockedValue { $0.total } == total }
+        let all = await eventually(timeout: .seconds(10)) { counts.withLockedValue { $0.total } == total }
         let now = counts.withLockedValue { $0 }
         try #require(all, "read \(now.total) of \(total) bytes")
         return now
