@@ -29,26 +29,20 @@ struct TLSListenerTests {
     }
 
     @Test func http1WhenHTTP2IsNotOffered() async throws {
-        let pki = try TestPKI.make()
-        defer { pki.remove() }
-        let leaf = try pki.issue(name: "gateway", serial: 1002)
-        try await withTLSGateway(pki: pki, certificate: leaf.certificate, key: leaf.key, http2: false) { gateway in
+        try await withIssuedTLSGateway(serial: 1002, http2: false) { gateway in
             // A client offering both gets HTTP/1.1 (an h2 preface would fail to parse as HTTP/1).
             let (response, _) = try await TLSTestClient.get(
-                "/api/echo/fallback", port: gateway.tlsPort, caFile: pki.caCertificate, alpn: ["h2", "http/1.1"])
+                "/api/echo/fallback", port: gateway.tlsPort, caFile: gateway.pki.caCertificate, alpn: ["h2", "http/1.1"])
             #expect(response.status == 200)
             // No ALPN at all: HTTP/1.1.
-            let (bare, _) = try await TLSTestClient.get("/api/echo/bare", port: gateway.tlsPort, caFile: pki.caCertificate, alpn: [])
+            let (bare, _) = try await TLSTestClient.get("/api/echo/bare", port: gateway.tlsPort, caFile: gateway.pki.caCertificate, alpn: [])
             #expect(bare.status == 200)
         }
     }
 
     @Test func http2StreamsAreIndependent() async throws {
-        let pki = try TestPKI.make()
-        defer { pki.remove() }
-        let leaf = try pki.issue(name: "gateway", serial: 1003)
-        try await withTLSGateway(pki: pki, certificate: leaf.certificate, key: leaf.key) { gateway in
-            let connection = try await HTTP2TestConnection.connect(port: gateway.tlsPort, caFile: pki.caCertificate)
+        try await withIssuedTLSGateway(serial: 1003) { gateway in
+            let connection = try await HTTP2TestConnection.connect(port: gateway.tlsPort, caFile: gateway.pki.caCertificate)
             defer { Task { await connection.close() } }
             let start = ContinuousClock.now
             let slow = Task { try await connection.get("/api/echo/slow?delay=3s") }
@@ -80,11 +74,8 @@ struct TLSListenerTests {
     /// The gateway grants each HTTP/2 stream 256 KiB of request body in flight, and the connection
     /// 1 MiB (HTTP/2's default, 64 KiB, caps an upload at 64 KiB per round trip); a stream never more.
     @Test func http2UploadsMayHave256KiBInFlightPerStream() async throws {
-        let pki = try TestPKI.make()
-        defer { pki.remove() }
-        let leaf = try pki.issue(name: "gateway", serial: 1004)
-        try await withTLSGateway(pki: pki, certificate: leaf.certificate, key: leaf.key) { gateway in
-            let connection = try await HTTP2FrameConnection.connect(port: gateway.tlsPort, caFile: pki.caCertificate)
+        try await withIssuedTLSGateway(serial: 1008) { gateway in
+            let connection = try await HTTP2FrameConnection.connect(port: gateway.tlsPort, caFile: gateway.pki.caCertificate)
             defer { Task { await connection.close() } }
             let stream = HTTP2StreamID(1)
             try await connection.startUpload(stream: stream, path: "/api/echo/upload", bytes: 1024)
@@ -149,10 +140,7 @@ struct TLSListenerTests {
     }
 
     @Test func plainHTTPRedirectsButServesProbes() async throws {
-        let pki = try TestPKI.make()
-        defer { pki.remove() }
-        let leaf = try pki.issue(name: "gateway", serial: 1004)
-        try await withTLSGateway(pki: pki, certificate: leaf.certificate, key: leaf.key, plainHTTP: .redirect) { gateway in
+        try await withIssuedTLSGateway(serial: 1004, plainHTTP: .redirect) { gateway in
             let port = try #require(gateway.plainPort)
             let redirected = try await TestClient.get("/api/echo/x/y?z=1&w=%2F", port: port, group: TestGroups.client)
             #expect(redirected.status == 308)
@@ -165,12 +153,9 @@ struct TLSListenerTests {
     }
 
     @Test func plainHTTPOffBindsNoPlainListener() async throws {
-        let pki = try TestPKI.make()
-        defer { pki.remove() }
-        let leaf = try pki.issue(name: "gateway", serial: 1005)
-        try await withTLSGateway(pki: pki, certificate: leaf.certificate, key: leaf.key, plainHTTP: .off) { gateway in
+        try await withIssuedTLSGateway(serial: 1005, plainHTTP: .off) { gateway in
             #expect(gateway.plainPort == nil)
-            let (response, _) = try await TLSTestClient.get("/healthz", port: gateway.tlsPort, caFile: pki.caCertificate)
+            let (response, _) = try await TLSTestClient.get("/healthz", port: gateway.tlsPort, caFile: gateway.pki.caCertificate)
             #expect(response.status == 200)
         }
     }

@@ -281,6 +281,20 @@ func withTLSGateway<T>(
     return try await runThenStop(server: server, upstreams: Array(started.values)) { try await body(harness) }
 }
 
+/// ``withTLSGateway`` with a new test CA and a certificate for the gateway from it (serial `serial`);
+/// the CA's files are removed afterwards. The CA is `gateway.pki`.
+func withIssuedTLSGateway<T>(
+    serial: Int,
+    http2: Bool = true,
+    plainHTTP: PlainHTTPMode = .serve,
+    _ body: (TLSGatewayHarness) async throws -> T
+) async throws -> T {
+    let pki = try TestPKI.make()
+    defer { pki.remove() }
+    let leaf = try pki.issue(name: "gateway", serial: serial)
+    return try await withTLSGateway(pki: pki, certificate: leaf.certificate, key: leaf.key, http2: http2, plainHTTP: plainHTTP, body)
+}
+
 /// A tiny HTTPS upstream: NIOSSL in front of a handler that answers every request `200 {"tls":true}`.
 final class TLSTestUpstream: Sendable {
     let channel: any Channel
