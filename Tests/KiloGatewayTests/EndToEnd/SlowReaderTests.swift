@@ -58,11 +58,8 @@ extension EndToEndTests {
         /// when checked, in either case.
         @Test(arguments: [false, true])
         func clientsPausingNearTheEndGetTheTail(tls: Bool) async throws {
-            let pki = try TestPKI.make()
-            defer { pki.remove() }
-            let leaf = try pki.issue(name: "gateway", serial: 1201)
-            try await withTLSGateway(pki: pki, certificate: leaf.certificate, key: leaf.key, http2: false) { gateway in
-                let context = try TLSTestClient.clientContext(trusting: pki.caCertificate, alpn: ["http/1.1"])
+            try await withIssuedTLSGateway(serial: 1201, http2: false) { gateway in
+                let context = try TLSTestClient.clientContext(trusting: gateway.pki.caCertificate, alpn: ["http/1.1"])
                 let sizes = Array(stride(from: 64 << 10, through: 320 << 10, by: 32 << 10))
                 var channels: [NIOAsyncChannel<ByteBuffer, ByteBuffer>] = []
                 for _ in sizes {

@@ -32,14 +32,14 @@ extension EndToEndTests {
                 let client = try PlainSocket.connect(port: listener.localAddress!.port!, sendBuffer: 1 << 20)
                 defer { client.close() }
                 let channel = try await accepted.futureResult.get()
-
-                let sent = try await client.fill()
-                try #require(sent > 256 << 10, "only \(sent) bytes fit in the sockets")
-                try await channel.setOption(.autoRead, value: true).get()
-                let counts = try await tally.waitFor(total: sent)
-                try #require(counts.largestRead == 64 << 10, "the reads never filled a 64 KiB buffer: \(counts)")
-                #expect(counts.largestEvent <= 64 << 10, "\(counts)")
-                try await channel.close()
+                try await withStopping(channel, stop: { try await $0.close() }) { channel in
+                    let sent = try await client.fill()
+                    try #require(sent > 256 << 10, "only \(sent) bytes fit in the sockets")
+                    try await channel.setOption(.autoRead, value: true).get()
+                    let counts = try await tally.waitFor(total: sent)
+                    try #require(counts.largestRead == 64 << 10, "the reads never filled a 64 KiB buffer: \(counts)")
+                    #expect(counts.largestEvent <= 64 << 10, "\(counts)")
+                }
             }
         }
 
