@@ -10,7 +10,9 @@ enum SocketReads {
     /// Client connections read up to 64 KiB (NIO's default). Measured on a release build: after
     /// 200 keep-alive clients had each uploaded 1 MiB, they kept 41 MiB between them with NIO's four
     /// reads per event and 4 MiB with one; after 50 clients' 4 MiB uploads had waited for a slow
-    /// upstream, 12.6 MiB and 3 MiB. A 1 GiB upload took the same CPU either way.
+    /// upstream, 12.6 MiB and 3 MiB. A plain 1 GiB upload took the same CPU either way (over TLS
+    /// the runs disagreed, by 0 to 14%). Over TLS, NIOSSL keeps a buffer of its own per connection
+    /// for decrypted bytes (32 KiB, growing to what one read decrypts), which this does not bound.
     static let client = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: 64 * 1024)
 
     /// Upstream connections read up to 256 KiB. A large download then takes a quarter of the reads,
