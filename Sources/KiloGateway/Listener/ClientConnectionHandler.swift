@@ -258,6 +258,10 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         var head = head
         beginRequestBookkeeping(head: head, mayHaveRequestID: facts.mayHaveRequestID)
         requestKeepAlive = facts.keepAlive
+        if isHTTP2Stream && RequestHygiene.http2HeaderListSize(head, scheme: scheme) > loop.edge.limits.http2MaxHeaderListSize {
+            writeLocalReply(error: .headersTooLarge, service: nil, keepAlive: false)  // this stream only
+            return
+        }
         if facts.needsHygiene, let problem = RequestHygiene.check(&head, underscores: loop.edge.underscores) {
             writeLocalReply(error: .badRequest(problem), service: nil, keepAlive: false)
             return

@@ -29,6 +29,17 @@ enum RequestHygiene {
         return nil
     }
 
+    /// The size of an HTTP/2 request's header list as HTTP/2 counts it (RFC 9113 §6.5.2): each
+    /// field's name and value plus 32, the pseudo-header fields (`:method`, `:scheme`, `:path`;
+    /// `:authority` arrives as `Host`) included. `limits.http2MaxHeaderListSize` bounds it.
+    static func http2HeaderListSize(_ head: HTTPRequestHead, scheme: String) -> Int {
+        var size = (7 + head.method.rawValue.utf8.count + 32) + (7 + scheme.utf8.count + 32) + (5 + head.uri.utf8.count + 32)
+        for (name, value) in head.headers {
+            size += name.utf8.count + value.utf8.count + 32
+        }
+        return size
+    }
+
     /// A control character other than a tab (the HTTP/1 parser refuses them; heads from HTTP/2 may carry them).
     private static func hasControlCharacter(_ value: String) -> Bool {
         func scan<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> Bool {

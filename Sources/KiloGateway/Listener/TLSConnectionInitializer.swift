@@ -24,6 +24,15 @@ struct TLSConnectionInitializer: Sendable {
     /// topped up as frames arrive, so the stream windows are what bound memory.
     static let http2ConnectionWindow = 1024 * 1024
 
+    /// The header list size advertised to HTTP/2 clients, which NIO's decoder enforces once a
+    /// client acknowledged it: twice `limits.http2MaxHeaderListSize`, so that a request above the
+    /// limit gets its 431 on its own stream (`ClientConnectionHandler`) while the connection and
+    /// its other streams go on; a header block larger still is a connection error. Until the client
+    /// acknowledged the gateway's settings, NIO holds header lists to 16 KiB.
+    static func advertisedHeaderListSize(limit: Int) -> Int {
+        min(max(limit, 0), Int(UInt32.max) / 2) * 2
+    }
+
     /// Runs on the new connection's event loop.
     func configure(_ channel: any Channel, loop: LoopContext) throws {
         let sync = channel.pipeline.syncOperations
@@ -54,7 +63,7 @@ struct TLSConnectionInitializer: Sendable {
         connection.targetWindowSize = Self.http2ConnectionWindow
         connection.initialSettings = [
             HTTP2Setting(parameter: .maxConcurrentStreams, value: limits.http2MaxConcurrentStreams),
-            HTTP2Setting(parameter: .maxHeaderListSize, value: limits.http2MaxHeaderListSize),
+            HTTP2Setting(parameter: .maxHeaderListSize, value: Self.advertisedHeaderListSize(limit: limits.http2MaxHeaderListSize)),
         ]
         var stream = NIOHTTP2Handler.StreamConfiguration()
         stream.targetWindowSize = Self.http2StreamWindow
@@ -71,6 +80,8 @@ struct TLSConnectionInitializer: Sendable {
             }
         }
         try channel.pipeline.syncOperations.addHandler(manager)
+        try channel.pipeline.syncOperations.addHandler(
+            HTTP2ConnectionErrorHandler(grace: TimeAmount(limits.keepAliveTimeout), logger: loop.logger))
         http2Connections.add(channel)
     }
 }

@@ -36,6 +36,13 @@ struct HTTP2FrameConnection: Sendable {
         windows.sent(bytes, on: stream)
     }
 
+    /// Opens `stream` with a bodyless `GET` of `path` carrying `headers` as well.
+    func get(stream: HTTP2StreamID, path: String, headers: [(String, String)]) async throws {
+        let fields = [(":method", "GET"), (":scheme", "https"), (":authority", "localhost"), (":path", path)] + headers
+        let frame = HTTP2Frame(streamID: stream, payload: .headers(.init(headers: HPACKHeaders(fields), endStream: true)))
+        try await channel.writeAndFlush(frame).get()
+    }
+
     /// How much more the client may send now on `stream` (`.rootStream`: on the whole connection).
     func window(_ stream: HTTP2StreamID) -> Int {
         windows.window(stream)

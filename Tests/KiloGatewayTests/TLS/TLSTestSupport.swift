@@ -200,9 +200,12 @@ struct HTTP2TestConnection: Sendable {
         return HTTP2TestConnection(channel: channel, multiplexer: multiplexer)
     }
 
-    /// Opens a stream, sends a bodyless request on it and waits for the whole response.
-    func get(_ uri: String) async throws -> TLSTestResponse {
+    /// Opens a stream, sends a bodyless request on it and waits for the whole response, for at
+    /// most 10 seconds.
+    func get(_ uri: String, headers: [(String, String)] = []) async throws -> TLSTestResponse {
         let promise = channel.eventLoop.makePromise(of: TLSTestResponse.self)
+        let timeout = channel.eventLoop.scheduleTask(in: .seconds(10)) { promise.fail(NoResponseInTime()) }
+        defer { timeout.cancel() }
         let stream = try await multiplexer.createStreamChannel { stream in
             stream.eventLoop.makeCompletedFuture {
                 let sync = stream.pipeline.syncOperations
@@ -210,7 +213,7 @@ struct HTTP2TestConnection: Sendable {
                 try sync.addHandler(ResponseCollector(promise: promise))
             }
         }.get()
-        stream.write(HTTPClientRequestPart.head(TLSTestClient.requestHead(uri)), promise: nil)
+        stream.write(HTTPClientRequestPart.head(TLSTestClient.requestHead(uri, headers: headers)), promise: nil)
         stream.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
         return try await promise.futureResult.get()
     }
@@ -222,6 +225,8 @@ struct HTTP2TestConnection: Sendable {
     func close() async {
         try? await channel.close()
     }
+
+    struct NoResponseInTime: Error {}
 }
 
 /// A running gateway with a TLS listener, in front of demo upstreams.
