@@ -14,7 +14,9 @@ final class HTTP2ConnectionErrorHandler: ChannelInboundHandler {
 
     private let grace: TimeAmount
     private let logger: Logger
-    private var openStreams = 0
+    private var context: ChannelHandlerContext?
+    /// Streams NIO opened and has not closed yet (told by `streamDelegate`).
+    private var openStreams: Set<HTTP2StreamID> = []
     private var windingDown = false
 
     init(grace: TimeAmount, logger: Logger) {
@@ -22,33 +24,54 @@ final class HTTP2ConnectionErrorHandler: ChannelInboundHandler {
         self.logger = logger
     }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        switch event {
-        case is NIOHTTP2StreamCreatedEvent:
-            openStreams += 1
-        case is StreamClosedEvent:
-            openStreams -= 1
-            if windingDown && openStreams == 0 { closeAfterFlush(context) }
-        default:
-            break
-        }
-        context.fireUserInboundEventTriggered(event)
+    /// The stream delegate to give NIO's HTTP/2 handler: it tells `next` (the connection
+    /// manager's) and this handler of each stream opened and closed.
+    func streamDelegate(forwardingTo next: any NIOHTTP2StreamDelegate, eventLoop: any EventLoop) -> any NIOHTTP2StreamDelegate {
+        StreamDelegate(next: next, handler: NIOLoopBound(self, eventLoop: eventLoop))
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard !windingDown else { return }
         windingDown = true
-        logger.debug("HTTP/2 connection winds down after an error", metadata: ["error": "\(error)", "openStreams": "\(openStreams)"])
+        logger.debug("HTTP/2 connection winds down after an error", metadata: ["error": "\(error)", "openStreams": "\(openStreams.count)"])
         context.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
-        if openStreams == 0 { return closeAfterFlush(context) }
+        if openStreams.isEmpty { return closeAfterFlush(context) }
         let channel = context.channel
         context.eventLoop.assumeIsolated().scheduleTask(in: grace) { channel.close(promise: nil) }
     }
 
-    /// Closes once what NIO wrote in answer (GOAWAY, RST_STREAM) has been flushed.
+    private func streamClosed(_ id: HTTP2StreamID) {
+        openStreams.remove(id)
+        if windingDown && openStreams.isEmpty, let context { closeAfterFlush(context) }
+    }
+
+    /// Closes once what NIO wrote in answer (GOAWAY, RST_STREAM, a last response) has been flushed.
     private func closeAfterFlush(_ context: ChannelHandlerContext) {
         context.flush()
         let channel = context.channel
         context.eventLoop.assumeIsolated().execute { channel.close(promise: nil) }
+    }
+
+    private struct StreamDelegate: NIOHTTP2StreamDelegate {
+        let next: any NIOHTTP2StreamDelegate
+        let handler: NIOLoopBound<HTTP2ConnectionErrorHandler>
+
+        func streamCreated(_ id: HTTP2StreamID, channel: any Channel) {
+            next.streamCreated(id, channel: channel)
+            handler.value.openStreams.insert(id)
+        }
+
+        func streamClosed(_ id: HTTP2StreamID, channel: any Channel) {
+            next.streamClosed(id, channel: channel)
+            handler.value.streamClosed(id)
+        }
     }
 }

@@ -68,9 +68,10 @@ struct TLSConnectionInitializer: Sendable {
         var stream = NIOHTTP2Handler.StreamConfiguration()
         stream.targetWindowSize = Self.http2StreamWindow
         let loopBox = NIOLoopBound(loop, eventLoop: channel.eventLoop)
+        let errors = HTTP2ConnectionErrorHandler(grace: TimeAmount(limits.keepAliveTimeout), logger: loop.logger)
         _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
             mode: .server, connectionConfiguration: connection, streamConfiguration: stream,
-            streamDelegate: manager.http2StreamDelegate
+            streamDelegate: errors.streamDelegate(forwardingTo: manager.http2StreamDelegate, eventLoop: channel.eventLoop)
         ) { streamChannel in
             streamChannel.eventLoop.makeCompletedFuture {
                 let sync = streamChannel.pipeline.syncOperations
@@ -80,8 +81,7 @@ struct TLSConnectionInitializer: Sendable {
             }
         }
         try channel.pipeline.syncOperations.addHandler(manager)
-        try channel.pipeline.syncOperations.addHandler(
-            HTTP2ConnectionErrorHandler(grace: TimeAmount(limits.keepAliveTimeout), logger: loop.logger))
+        try channel.pipeline.syncOperations.addHandler(errors)
         http2Connections.add(channel)
     }
 }

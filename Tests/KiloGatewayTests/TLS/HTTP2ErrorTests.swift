@@ -46,4 +46,26 @@ struct HTTP2ErrorTests {
             #expect(gateway.upstreams["echo"]!.stats.requestCount == 0)
         }
     }
+
+    /// An error of one stream (here a header name in capitals, which HTTP/2 forbids) resets that
+    /// stream and winds the connection down; a stream already open gets its whole answer first.
+    @Test func aStreamErrorLetsTheOpenStreamsFinish() async throws {
+        try await withIssuedTLSGateway(serial: 1011) { gateway in
+            let connection = try await HTTP2FrameConnection.connect(
+                port: gateway.tlsPort, caFile: gateway.pki.caCertificate, validateHeaders: false)
+            defer { Task { await connection.close() } }
+            try await connection.get(stream: HTTP2StreamID(1), path: "/api/echo/slow?delay=1s", headers: [])
+            let slowReached = await eventually { gateway.upstreams["echo"]!.stats.requestCount >= 1 }
+            #expect(slowReached)
+            try await connection.get(stream: HTTP2StreamID(3), path: "/api/echo/bad", headers: [("X-Capital", "1")])
+            let reset = await eventually { connection.wasReset(HTTP2StreamID(3)) }
+            #expect(reset)
+            #expect(connection.channel.isActive, "closed while stream 1 was still open")
+            let finished = await eventually { connection.responseEnded(HTTP2StreamID(1)) }
+            #expect(finished)
+            let closed = await eventually { !connection.channel.isActive }
+            #expect(closed, "the connection was still open 5 s after its last stream ended")
+            #expect(gateway.upstreams["echo"]!.stats.requestCount == 1)
+        }
+    }
 }

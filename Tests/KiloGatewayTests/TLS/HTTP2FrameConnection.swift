@@ -6,26 +6,38 @@ import NIOPosix
 import NIOSSL
 
 /// An HTTP/2 connection over TLS (ALPN `h2`) seen frame by frame, without a stream multiplexer:
-/// for tests of what the gateway grants in flow control.
+/// for tests of what the gateway grants in flow control and of how streams end.
 struct HTTP2FrameConnection: Sendable {
     let channel: any Channel
     private let windows: SendWindows
 
-    static func connect(port: Int, caFile: String) async throws -> HTTP2FrameConnection {
+    /// - Parameter validateHeaders: `false` lets the client send header blocks HTTP/2 forbids.
+    static func connect(port: Int, caFile: String, validateHeaders: Bool = true) async throws -> HTTP2FrameConnection {
         let context = try TLSTestClient.clientContext(trusting: caFile, alpn: ["h2"])
         let windows = SendWindows()
+        let configuration = {
+            var configuration = NIOHTTP2Handler.ConnectionConfiguration()
+            configuration.headerBlockValidation = validateHeaders ? .enabled : .disabled
+            return configuration
+        }()
         let channel = try await ClientBootstrap(group: TestGroups.client)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(NIOSSLClientHandler(context: context, serverHostname: "localhost"))
-                    try sync.addHandler(NIOHTTP2Handler(mode: .client))
+                    try sync.addHandler(NIOHTTP2Handler(mode: .client, connectionConfiguration: configuration))
                     try sync.addHandler(WindowUpdateCollector(windows: windows))
                 }
             }
             .connect(host: "127.0.0.1", port: port).get()
         return HTTP2FrameConnection(channel: channel, windows: windows)
     }
+
+    /// The gateway ended its response on `stream` (END_STREAM).
+    func responseEnded(_ stream: HTTP2StreamID) -> Bool { windows.ended(stream) }
+
+    /// The gateway reset `stream` (RST_STREAM).
+    func wasReset(_ stream: HTTP2StreamID) -> Bool { windows.wasReset(stream) }
 
     /// Opens `stream` with a `POST` to `path` and sends `bytes` of body, without ending it.
     func startUpload(stream: HTTP2StreamID, path: String, bytes: Int) async throws {
@@ -59,6 +71,8 @@ private final class SendWindows: Sendable {
     private struct State {
         var initialStreamWindow = 65_535
         var changes: [HTTP2StreamID: Int] = [:]
+        var ended: Set<HTTP2StreamID> = []
+        var reset: Set<HTTP2StreamID> = []
     }
     private let state = NIOLockedValueBox(State())
 
@@ -77,6 +91,13 @@ private final class SendWindows: Sendable {
         state.withLockedValue { $0.initialStreamWindow = size }
     }
 
+    func streamEnded(_ stream: HTTP2StreamID, reset: Bool) {
+        state.withLockedValue { _ = reset ? $0.reset.insert(stream) : $0.ended.insert(stream) }
+    }
+
+    func ended(_ stream: HTTP2StreamID) -> Bool { state.withLockedValue { $0.ended.contains(stream) } }
+    func wasReset(_ stream: HTTP2StreamID) -> Bool { state.withLockedValue { $0.reset.contains(stream) } }
+
     func window(_ stream: HTTP2StreamID) -> Int {
         state.withLockedValue { (stream == .rootStream ? 65_535 : $0.initialStreamWindow) + $0.changes[stream, default: 0] }
     }
@@ -92,6 +113,12 @@ private final class WindowUpdateCollector: ChannelInboundHandler, Sendable {
         switch frame.payload {
         case .windowUpdate(let increment):
             windows.granted(increment, on: frame.streamID)
+        case .headers(let headers) where headers.endStream:
+            windows.streamEnded(frame.streamID, reset: false)
+        case .data(let data) where data.endStream:
+            windows.streamEnded(frame.streamID, reset: false)
+        case .rstStream:
+            windows.streamEnded(frame.streamID, reset: true)
         case .settings(.settings(let settings)):
             for setting in settings where setting.parameter == .initialWindowSize {
                 windows.initialStreamWindow(setting.value)
