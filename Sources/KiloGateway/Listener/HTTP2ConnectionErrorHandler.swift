@@ -18,6 +18,7 @@ final class HTTP2ConnectionErrorHandler: ChannelInboundHandler {
     /// Streams NIO opened and has not closed yet (told by `streamDelegate`).
     private var openStreams: Set<HTTP2StreamID> = []
     private var windingDown = false
+    private var graceTimer: Scheduled<Void>?
 
     init(grace: TimeAmount, logger: Logger) {
         self.grace = grace
@@ -36,6 +37,8 @@ final class HTTP2ConnectionErrorHandler: ChannelInboundHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        graceTimer?.cancel()  // the connection is gone: the timer need not hold it
+        graceTimer = nil
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -45,7 +48,7 @@ final class HTTP2ConnectionErrorHandler: ChannelInboundHandler {
         context.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
         if openStreams.isEmpty { return closeAfterFlush(context) }
         let channel = context.channel
-        context.eventLoop.assumeIsolated().scheduleTask(in: grace) { channel.close(promise: nil) }
+        graceTimer = context.eventLoop.assumeIsolated().scheduleTask(in: grace) { channel.close(promise: nil) }
     }
 
     private func streamClosed(_ id: HTTP2StreamID) {
