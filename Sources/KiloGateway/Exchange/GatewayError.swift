@@ -33,8 +33,11 @@ struct GatewayError: Error, Equatable {
         status: .serviceUnavailable, code: "pool_exhausted", message: "upstream connection pool exhausted")
     static let draining = GatewayError(
         status: .serviceUnavailable, code: "draining", message: "gateway is shutting down")
-    static let headersTooLarge = GatewayError(
-        status: .requestHeaderFieldsTooLarge, code: "headers_too_large", message: "request headers too large")
+    /// - Parameter what: what was counted (`request line and headers`, `request header list`).
+    static func headersTooLarge(_ what: String, limit: Int) -> GatewayError {
+        GatewayError(
+            status: .requestHeaderFieldsTooLarge, code: "headers_too_large", message: "\(what) larger than \(limit) bytes")
+    }
     static func bodyTooLarge(limit: Int) -> GatewayError {
         GatewayError(
             status: .payloadTooLarge, code: "body_too_large", message: "request body larger than \(limit) bytes")

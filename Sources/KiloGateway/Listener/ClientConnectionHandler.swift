@@ -199,7 +199,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             requestOpen = false
             let reply: GatewayError =
                 parserError == .headerOverflow
-                ? .headersTooLarge : .badRequest("malformed HTTP request: \(parserError.explanation)")
+                ? .headersTooLarge("request line and headers", limit: loop.edge.limits.maxHeaderBytes) : .badRequest("malformed HTTP request: \(parserError.explanation)")
             writeLocalReply(error: reply, service: nil, keepAlive: false)
             return
         }
@@ -258,8 +258,10 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         var head = head
         beginRequestBookkeeping(head: head, mayHaveRequestID: facts.mayHaveRequestID)
         requestKeepAlive = facts.keepAlive
-        if isHTTP2Stream && RequestHygiene.http2HeaderListSize(head, scheme: scheme) > loop.edge.limits.http2MaxHeaderListSize {
-            writeLocalReply(error: .headersTooLarge, service: nil, keepAlive: false)  // this stream only
+        let headerListLimit = loop.edge.limits.http2MaxHeaderListSize
+        if isHTTP2Stream && RequestHygiene.http2HeaderListSize(head, scheme: scheme) > headerListLimit {
+            // This stream only: the connection and its other streams go on.
+            writeLocalReply(error: .headersTooLarge("request header list", limit: headerListLimit), service: nil, keepAlive: false)
             return
         }
         if facts.needsHygiene, let problem = RequestHygiene.check(&head, underscores: loop.edge.underscores) {

@@ -39,6 +39,7 @@ extension EndToEndTests {
                 let headers = (0..<9).map { ("X-Big-\($0)", big) }  // 72 KB, over the 64 KiB default
                 let response = try await gateway.get("/api/echo/x", headers: headers)
                 #expect(response.status == 431)
+                #expect(response.text.contains("request line and headers larger than 65536 bytes"), "\(response.text)")
                 #expect(gateway.upstream("echo").stats.requestCount == 0)
                 #expect(try await gateway.get("/api/echo/fine").status == 200)
             }

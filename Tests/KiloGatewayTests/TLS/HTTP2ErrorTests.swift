@@ -1,3 +1,4 @@
+import GatewayConfiguration
 import NIOCore
 import NIOHTTP2
 import Testing
@@ -24,6 +25,7 @@ struct HTTP2ErrorTests {
             let refused = try await connection.get("/api/echo/big", headers: big)
             #expect(refused.status == 431)
             #expect(refused.text.contains(#""code":"headers_too_large""#))
+            #expect(refused.text.contains("request header list larger than 65536 bytes"), "\(refused.text)")
             let after = try await connection.get("/api/echo/after")
             #expect(after.status == 200)
             #expect(gateway.upstreams["echo"]!.stats.requestCount == 2)
@@ -66,6 +68,28 @@ struct HTTP2ErrorTests {
             let closed = await eventually { !connection.channel.isActive }
             #expect(closed, "the connection was still open 5 s after its last stream ended")
             #expect(gateway.upstreams["echo"]!.stats.requestCount == 1)
+        }
+    }
+
+    /// A stream still open `limits.keepAliveTimeout` after another stream's error does not keep
+    /// the connection open any longer.
+    @Test func aStreamErrorClosesTheConnectionAKeepAliveTimeoutLaterAtTheLatest() async throws {
+        var limits = ClientLimits()
+        limits.keepAliveTimeout = .seconds(1)
+        try await withIssuedTLSGateway(serial: 1012, limits: limits) { gateway in
+            let connection = try await HTTP2FrameConnection.connect(
+                port: gateway.tlsPort, caFile: gateway.pki.caCertificate, validateHeaders: false)
+            defer { Task { await connection.close() } }
+            try await connection.get(stream: HTTP2StreamID(1), path: "/api/echo/slow?delay=20s", headers: [])
+            let slowReached = await eventually { gateway.upstreams["echo"]!.stats.requestCount >= 1 }
+            #expect(slowReached)
+            try await connection.get(stream: HTTP2StreamID(3), path: "/api/echo/bad", headers: [("X-Capital", "1")])
+            let reset = await eventually { connection.wasReset(HTTP2StreamID(3)) }
+            #expect(reset)
+            #expect(connection.channel.isActive, "closed at once although stream 1 was open")
+            let closed = await eventually { !connection.channel.isActive }
+            #expect(closed, "the connection was still open 5 s after the error")
+            #expect(!connection.responseEnded(HTTP2StreamID(1)))
         }
     }
 }

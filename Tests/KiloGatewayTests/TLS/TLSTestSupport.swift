@@ -247,6 +247,7 @@ func withTLSGateway<T>(
     key: String,
     http2: Bool = true,
     plainHTTP: PlainHTTPMode = .serve,
+    limits: ClientLimits = ClientLimits(),
     upstreams: [String: Behaviour] = ["echo": Behaviour()],
     extraServices: [String: (UpstreamURL, UpstreamTLS)] = [:],
     _ body: (TLSGatewayHarness) async throws -> T
@@ -270,7 +271,7 @@ func withTLSGateway<T>(
     let config = GatewayConfig(
         listen: ListenAddress(host: "127.0.0.1", port: 0), drainTimeout: .seconds(5), defaults: settings, services: services,
         tls: TLSListener(listen: ListenAddress(host: "127.0.0.1", port: 0), certificate: certificate, key: key, http2: http2),
-        plainHTTP: plainHTTP)
+        plainHTTP: plainHTTP, limits: limits)
     let logs = LogCapture()
     let server = GatewayServer(
         config: config, logger: logs.logger, accessLog: AccessLog { logs.recordAccess($0) }, eventLoopGroup: TestGroups.gateway)
@@ -292,12 +293,14 @@ func withIssuedTLSGateway<T>(
     serial: Int,
     http2: Bool = true,
     plainHTTP: PlainHTTPMode = .serve,
+    limits: ClientLimits = ClientLimits(),
     _ body: (TLSGatewayHarness) async throws -> T
 ) async throws -> T {
     let pki = try TestPKI.make()
     defer { pki.remove() }
     let leaf = try pki.issue(name: "gateway", serial: serial)
-    return try await withTLSGateway(pki: pki, certificate: leaf.certificate, key: leaf.key, http2: http2, plainHTTP: plainHTTP, body)
+    return try await withTLSGateway(
+        pki: pki, certificate: leaf.certificate, key: leaf.key, http2: http2, plainHTTP: plainHTTP, limits: limits, body)
 }
 
 /// A tiny HTTPS upstream: NIOSSL in front of a handler that answers every request `200 {"tls":true}`.
