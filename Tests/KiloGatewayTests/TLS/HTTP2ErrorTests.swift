@@ -53,16 +53,8 @@ struct HTTP2ErrorTests {
     /// stream and winds the connection down; a stream already open gets its whole answer first.
     @Test func aStreamErrorLetsTheOpenStreamsFinish() async throws {
         try await withIssuedTLSGateway(serial: 1011) { gateway in
-            let connection = try await HTTP2FrameConnection.connect(
-                port: gateway.tlsPort, caFile: gateway.pki.caCertificate, validateHeaders: false)
+            let connection = try await Self.breakAStreamBesideASlowOne(gateway, delay: "1s")
             defer { Task { await connection.close() } }
-            try await connection.get(stream: HTTP2StreamID(1), path: "/api/echo/slow?delay=1s", headers: [])
-            let slowReached = await eventually { gateway.upstreams["echo"]!.stats.requestCount >= 1 }
-            #expect(slowReached)
-            try await connection.get(stream: HTTP2StreamID(3), path: "/api/echo/bad", headers: [("X-Capital", "1")])
-            let reset = await eventually { connection.wasReset(HTTP2StreamID(3)) }
-            #expect(reset)
-            #expect(connection.channel.isActive, "closed while stream 1 was still open")
             let finished = await eventually { connection.responseEnded(HTTP2StreamID(1)) }
             #expect(finished)
             let closed = await eventually { !connection.channel.isActive }
@@ -77,19 +69,26 @@ struct HTTP2ErrorTests {
         var limits = ClientLimits()
         limits.keepAliveTimeout = .seconds(1)
         try await withIssuedTLSGateway(serial: 1012, limits: limits) { gateway in
-            let connection = try await HTTP2FrameConnection.connect(
-                port: gateway.tlsPort, caFile: gateway.pki.caCertificate, validateHeaders: false)
+            let connection = try await Self.breakAStreamBesideASlowOne(gateway, delay: "20s")
             defer { Task { await connection.close() } }
-            try await connection.get(stream: HTTP2StreamID(1), path: "/api/echo/slow?delay=20s", headers: [])
-            let slowReached = await eventually { gateway.upstreams["echo"]!.stats.requestCount >= 1 }
-            #expect(slowReached)
-            try await connection.get(stream: HTTP2StreamID(3), path: "/api/echo/bad", headers: [("X-Capital", "1")])
-            let reset = await eventually { connection.wasReset(HTTP2StreamID(3)) }
-            #expect(reset)
-            #expect(connection.channel.isActive, "closed at once although stream 1 was open")
             let closed = await eventually { !connection.channel.isActive }
             #expect(closed, "the connection was still open 5 s after the error")
             #expect(!connection.responseEnded(HTTP2StreamID(1)))
         }
+    }
+
+    /// Opens stream 1 to an upstream that answers after `delay`, then breaks stream 3 with a
+    /// header name in capitals; checks that only stream 3 was reset and the connection is open.
+    private static func breakAStreamBesideASlowOne(_ gateway: TLSGatewayHarness, delay: String) async throws -> HTTP2FrameConnection {
+        let connection = try await HTTP2FrameConnection.connect(
+            port: gateway.tlsPort, caFile: gateway.pki.caCertificate, validateHeaders: false)
+        try await connection.get(stream: HTTP2StreamID(1), path: "/api/echo/slow?delay=\(delay)", headers: [])
+        let slowReached = await eventually { gateway.upstreams["echo"]!.stats.requestCount >= 1 }
+        #expect(slowReached)
+        try await connection.get(stream: HTTP2StreamID(3), path: "/api/echo/bad", headers: [("X-Capital", "1")])
+        let reset = await eventually { connection.wasReset(HTTP2StreamID(3)) }
+        #expect(reset)
+        #expect(connection.channel.isActive, "closed at once although stream 1 was open")
+        return connection
     }
 }
